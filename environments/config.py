@@ -1,0 +1,345 @@
+"""Typed, frozen configuration of one environment.
+
+Environments differ by the data in these objects, never by code paths that test an
+environment's name. Every field is validated when the object is built, and the rules
+that span environments (unique names, non-overlapping CIDRs, distinct state buckets)
+are checked by :func:`validate_fleet`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from environments.errors import ConfigError
+
+# CloudWatch Logs accepts only these retention periods (days).
+CLOUDWATCH_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$")
+_ROLE_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_RESERVED_TAG_KEYS = frozenset({"environment", "owner", "managed-by"})
+
+
+class Tier(StrEnum):
+    """How critical an environment is; production-tier rules are data-driven checks on it."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class NatStrategy(StrEnum):
+    """How private subnets reach the internet."""
+
+    SINGLE = "single"
+    """One NAT gateway shared by every AZ: cheap, but one AZ outage cuts egress everywhere."""
+    PER_AZ = "per-az"
+    """One NAT gateway in each AZ: egress survives the loss of an AZ."""
+
+
+def _require(condition: bool, field_name: str, rule: str) -> None:
+    if not condition:
+        raise ConfigError(field_name, rule)
+
+
+def _check_retention(value: int, field_name: str) -> None:
+    _require(
+        value in CLOUDWATCH_RETENTION_DAYS,
+        field_name,
+        f"{value} is not a CloudWatch Logs retention period (one of {sorted(CLOUDWATCH_RETENTION_DAYS)})",
+    )
+
+
+def parse_cidr(value: str, field_name: str) -> ipaddress.IPv4Network:
+    """An IPv4 network from ``value``, or a ConfigError naming ``field_name``."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ConfigError(field_name, f"'{value}' is not a valid IPv4 CIDR block ({exc})") from None
+    return network
+
+
+def validate_domain(value: str, field_name: str) -> None:
+    """A DNS name: lower-case labels of letters, digits and hyphens, at least two labels."""
+    labels = value.split(".")
+    ok = (
+        len(value) <= 253
+        and len(labels) >= 2
+        and all(_DOMAIN_LABEL.match(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+    _require(ok, field_name, f"'{value}' is not a valid lower-case DNS domain name")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    """The VPC of an environment."""
+
+    vpc_cidr: str
+    """IPv4 block of the VPC, /16 to /20. Private subnets take the lower half, public the upper."""
+    az_count: int = 3
+    """Availability zones to span (2-4). EKS needs at least two."""
+    nat: NatStrategy = NatStrategy.PER_AZ
+    """NAT strategy. Default: one NAT gateway per AZ."""
+    flow_log_retention_days: int = 365
+    """Retention of the VPC flow log group. Default: one year."""
+    availability_zones: tuple[str, ...] = ()
+    """The AZ names, pinned so the set never changes under us. Default: the region's
+    first ``az_count`` zones (``<region>a``, ``<region>b``, ...)."""
+
+    def __post_init__(self) -> None:
+        network = parse_cidr(self.vpc_cidr, "network.vpc_cidr")
+        _require(
+            16 <= network.prefixlen <= 20,
+            "network.vpc_cidr",
+            f"prefix /{network.prefixlen} is out of range: use /16 to /20 so the subnets can hold EKS pod IPs",
+        )
+        _require(
+            network.is_private,
+            "network.vpc_cidr",
+            f"'{self.vpc_cidr}' must be a private (RFC 1918) range",
+        )
+        _require(
+            isinstance(self.az_count, int) and 2 <= self.az_count <= 4,
+            "network.az_count",
+            f"{self.az_count} is out of range: must be between 2 and 4",
+        )
+        _require(
+            isinstance(self.nat, NatStrategy),
+            "network.nat",
+            f"must be one of {[s.value for s in NatStrategy]}",
+        )
+        _check_retention(self.flow_log_retention_days, "network.flow_log_retention_days")
+        if self.availability_zones:
+            _require(
+                len(self.availability_zones) == self.az_count,
+                "network.availability_zones",
+                f"lists {len(self.availability_zones)} zones but az_count is {self.az_count}",
+            )
+            _require(
+                len(set(self.availability_zones)) == len(self.availability_zones),
+                "network.availability_zones",
+                "lists a zone twice",
+            )
+
+    def zones(self, region: str) -> tuple[str, ...]:
+        """The AZ names in ``region``: the pinned ones, or the first ``az_count`` letters."""
+        if self.availability_zones:
+            return self.availability_zones
+        return tuple(f"{region}{letter}" for letter in "abcdef"[: self.az_count])
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr)
+
+    @property
+    def private_subnet_cidrs(self) -> tuple[str, ...]:
+        """One private subnet per AZ, carved from the lower half of the VPC (room for pod IPs)."""
+        bits = math.ceil(math.log2(self.az_count)) + 1
+        blocks = self.network.subnets(prefixlen_diff=bits)
+        return tuple(str(next(blocks)) for _ in range(self.az_count))
+
+    @property
+    def public_subnet_cidrs(self) -> tuple[str, ...]:
+        """One public subnet per AZ, carved from the upper half of the VPC (load balancers, NAT)."""
+        upper = list(self.network.subnets(prefixlen_diff=1))[1]
+        bits = math.ceil(math.log2(self.az_count)) + 2
+        blocks = upper.subnets(prefixlen_diff=bits)
+        return tuple(str(next(blocks)) for _ in range(self.az_count))
+
+    @property
+    def nat_gateway_count(self) -> int:
+        return self.az_count if self.nat is NatStrategy.PER_AZ else 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateConfig:
+    """Where the environment's Terraform states live."""
+
+    bucket: str
+    """S3 bucket that holds this environment's states (one bucket per environment)."""
+    key_prefix: str = ""
+    """Prefix of every state key in the bucket. Default: the environment's name."""
+
+    def __post_init__(self) -> None:
+        ok = bool(_BUCKET.match(self.bucket)) and ".." not in self.bucket and not self.bucket.startswith("xn--")
+        _require(ok, "state.bucket", f"'{self.bucket}' is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)")
+        _require(
+            "." not in self.bucket,
+            "state.bucket",
+            f"'{self.bucket}' contains a dot: virtual-hosted TLS to S3 breaks on dotted bucket names",
+        )
+        _require(
+            self.key_prefix == "" or re.match(r"^[a-z0-9][a-z0-9/_-]*[a-z0-9]$", self.key_prefix) is not None,
+            "state.key_prefix",
+            f"'{self.key_prefix}' must be lower-case letters, digits, '/', '_' or '-', without leading or trailing '/'",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """Everything that makes one environment different from another."""
+
+    name: str
+    """Short lower-case name (2-10 letters or digits); prefixes stacks, states and resources."""
+    tier: Tier
+    """How critical the environment is; production-tier rules follow from it."""
+    account_id: str
+    """The 12-digit AWS account the environment lives in."""
+    region: str
+    """The AWS region, e.g. ``eu-central-1``."""
+    deploy_role_arn: str
+    """IAM role in ``account_id`` that Terraform assumes for every AWS call."""
+    owner: str
+    """Team that owns the environment; becomes the ``owner`` tag."""
+    domain: str
+    """DNS domain the environment serves, e.g. ``dev.plato.example.com``."""
+    state: StateConfig
+    """Where this environment's Terraform states are kept."""
+    network: NetworkConfig
+    """The VPC."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on every resource. Default: only environment, owner and managed-by."""
+    project: str = "plato"
+    """Project name; with ``name`` it prefixes resource names (``plato-dev``). Default: ``plato``."""
+    prevent_destroy: bool = True
+    """Guard stateful resources (KMS keys, buckets, the cluster) with ``prevent_destroy``.
+    Default: guarded; a disposable environment may turn it off."""
+
+    def __post_init__(self) -> None:
+        _require(
+            isinstance(self.name, str) and bool(_NAME.match(self.name)),
+            "name",
+            f"'{self.name}' must be 2-10 lower-case letters or digits, starting with a letter",
+        )
+        try:
+            self._validate()
+        except ConfigError as err:
+            raise err.within(self.name) from None
+
+    def _validate(self) -> None:
+        _require(isinstance(self.tier, Tier), "tier", f"must be one of {[t.value for t in Tier]}")
+        _require(
+            isinstance(self.account_id, str) and bool(_ACCOUNT_ID.match(self.account_id)),
+            "account_id",
+            f"'{self.account_id}' must be exactly 12 digits",
+        )
+        _require(
+            isinstance(self.region, str) and bool(_REGION.match(self.region)),
+            "region",
+            f"'{self.region}' is not an AWS region name like 'eu-central-1'",
+        )
+        match = _ROLE_ARN.match(self.deploy_role_arn)
+        _require(match is not None, "deploy_role_arn", f"'{self.deploy_role_arn}' is not an IAM role ARN")
+        assert match is not None
+        _require(
+            match.group(2) == self.account_id,
+            "deploy_role_arn",
+            f"role account {match.group(2)} differs from account_id {self.account_id}",
+        )
+        _require(bool(self.owner.strip()), "owner", "must not be empty")
+        _require(
+            bool(re.match(r"^[a-z][a-z0-9]{1,11}$", self.project)),
+            "project",
+            f"'{self.project}' must be 2-12 lower-case letters or digits, starting with a letter",
+        )
+        validate_domain(self.domain, "domain")
+        for key, value in self.tags.items():
+            _require(bool(_TAG_KEY.match(key)) and not key.startswith("aws:"), f"tags.{key}", "is not a valid AWS tag key")
+            _require(len(value) <= 256, f"tags.{key}", "value is longer than 256 characters")
+            _require(
+                key.lower() not in _RESERVED_TAG_KEYS,
+                f"tags.{key}",
+                "is set from the environment's own fields; remove it from tags",
+            )
+        for zone in self.network.availability_zones:
+            _require(
+                re.match(rf"^{re.escape(self.region)}[a-z]$", zone) is not None,
+                "network.availability_zones",
+                f"'{zone}' is not a zone of region {self.region}",
+            )
+        if self.tier is Tier.PRODUCTION:
+            _require(
+                self.network.nat is NatStrategy.PER_AZ,
+                "network.nat",
+                "a production-tier environment needs one NAT gateway per AZ ('per-az'), not a single shared one",
+            )
+            _require(
+                self.network.az_count >= 3,
+                "network.az_count",
+                "a production-tier environment must span at least 3 AZs",
+            )
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of the environment's resource names, e.g. ``plato-dev``."""
+        return f"{self.project}-{self.name}"
+
+    @property
+    def cluster_name(self) -> str:
+        return self.name_prefix
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition of ``region``."""
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    @property
+    def state_key_prefix(self) -> str:
+        return self.state.key_prefix or self.name
+
+    def state_key(self, stack: str) -> str:
+        """The S3 key of one of this environment's states."""
+        return f"{self.state_key_prefix}/{stack}.tfstate"
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """Tags every AWS resource of the environment carries."""
+        return {
+            **dict(self.tags),
+            "environment": self.name,
+            "owner": self.owner,
+            "managed-by": "cdktf",
+        }
+
+
+def validate_fleet(environments: Sequence[EnvironmentConfig]) -> None:
+    """Rules that span environments: unique names, disjoint VPCs, own state buckets, own domains."""
+    _require(len(environments) > 0, "environments", "at least one environment is required")
+    seen: dict[str, EnvironmentConfig] = {}
+    for env in environments:
+        if env.name in seen:
+            raise ConfigError("name", "is defined twice; environment names must be unique", env.name)
+        seen[env.name] = env
+    ordered = list(environments)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if a.network.network.overlaps(b.network.network):
+                raise ConfigError(
+                    "network.vpc_cidr",
+                    f"{a.network.vpc_cidr} overlaps {b.network.vpc_cidr} of environment '{b.name}'; VPCs must not overlap",
+                    a.name,
+                )
+            if a.state.bucket == b.state.bucket:
+                raise ConfigError(
+                    "state.bucket",
+                    f"'{a.state.bucket}' is also used by environment '{b.name}'; each environment keeps its state in its own bucket",
+                    a.name,
+                )
+            if a.domain == b.domain:
+                raise ConfigError("domain", f"'{a.domain}' is also used by environment '{b.name}'", a.name)

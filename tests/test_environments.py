@@ -1,0 +1,223 @@
+"""Environment configuration: typed, frozen, validated early with one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO, tool_env
+from environments import ConfigError, load_environments
+from environments.config import EnvironmentConfig, NatStrategy, NetworkConfig, StateConfig, Tier, validate_fleet
+
+
+def base(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "name": "qa",
+        "tier": Tier.STAGING,
+        "account_id": "444444444444",
+        "region": "eu-west-1",
+        "deploy_role_arn": "arn:aws:iam::444444444444:role/deploy",
+        "owner": "platform-team",
+        "domain": "qa.plato.example.com",
+        "state": StateConfig(bucket="plato-tfstate-qa"),
+        "network": NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=3),
+    }
+    fields.update(changes)
+    return fields
+
+
+def error_of(build: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        build()
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_the_three_environments_load_and_validate_as_a_fleet() -> None:
+    envs = load_environments()
+    assert [e.name for e in envs] == ["dev", "stage", "prod"]
+    assert [e.tier for e in envs] == [Tier.DEVELOPMENT, Tier.STAGING, Tier.PRODUCTION]
+
+
+def test_environments_are_frozen() -> None:
+    env = load_environments()[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        env.region = "us-east-1"  # type: ignore[misc]
+
+
+def test_dev_shares_one_nat_gateway_and_prod_has_one_per_az() -> None:
+    envs = {e.name: e for e in load_environments()}
+    assert envs["dev"].network.nat is NatStrategy.SINGLE
+    assert envs["dev"].network.nat_gateway_count == 1
+    assert envs["prod"].network.nat is NatStrategy.PER_AZ
+    assert envs["prod"].network.nat_gateway_count == envs["prod"].network.az_count == 3
+
+
+def test_subnets_are_carved_inside_the_vpc_without_overlap() -> None:
+    import ipaddress
+
+    for env in load_environments():
+        vpc = ipaddress.IPv4Network(env.network.vpc_cidr)
+        subnets = [ipaddress.IPv4Network(c) for c in env.network.private_subnet_cidrs + env.network.public_subnet_cidrs]
+        assert len(subnets) == 2 * env.network.az_count
+        assert all(s.subnet_of(vpc) for s in subnets)
+        assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1 :])
+
+
+# --- bad configuration: each rule, each with its one-line message --------------------------
+
+
+def test_a_malformed_vpc_cidr_is_rejected() -> None:
+    msg = error_of(lambda: NetworkConfig(vpc_cidr="10.0.0.300/16"))
+    assert msg.startswith("configuration: network.vpc_cidr: '10.0.0.300/16' is not a valid IPv4 CIDR block")
+
+
+def test_a_vpc_cidr_with_host_bits_set_is_rejected() -> None:
+    msg = error_of(lambda: NetworkConfig(vpc_cidr="10.0.0.1/16"))
+    assert "network.vpc_cidr: '10.0.0.1/16' is not a valid IPv4 CIDR block" in msg
+
+
+def test_a_vpc_too_small_for_eks_is_rejected() -> None:
+    msg = error_of(lambda: NetworkConfig(vpc_cidr="10.0.0.0/24"))
+    assert msg == "configuration: network.vpc_cidr: prefix /24 is out of range: use /16 to /20 so the subnets can hold EKS pod IPs"
+
+
+def test_a_public_vpc_range_is_rejected() -> None:
+    msg = error_of(lambda: NetworkConfig(vpc_cidr="8.8.0.0/16"))
+    assert msg == "configuration: network.vpc_cidr: '8.8.0.0/16' must be a private (RFC 1918) range"
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_an_az_count_out_of_range_is_rejected(count: int) -> None:
+    msg = error_of(lambda: NetworkConfig(vpc_cidr="10.0.0.0/16", az_count=count))
+    assert msg == f"configuration: network.az_count: {count} is out of range: must be between 2 and 4"
+
+
+def test_a_malformed_account_id_is_rejected_naming_the_environment() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(account_id="12345")))
+    assert msg == "environment 'qa': account_id: '12345' must be exactly 12 digits"
+
+
+def test_a_malformed_region_is_rejected() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(region="europe-1")))
+    assert msg == "environment 'qa': region: 'europe-1' is not an AWS region name like 'eu-central-1'"
+
+
+def test_a_malformed_domain_is_rejected() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(domain="Plato_Example..com")))
+    assert msg == "environment 'qa': domain: 'Plato_Example..com' is not a valid lower-case DNS domain name"
+
+
+def test_a_deploy_role_in_another_account_is_rejected() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(deploy_role_arn="arn:aws:iam::555555555555:role/deploy")))
+    assert msg == "environment 'qa': deploy_role_arn: role account 555555555555 differs from account_id 444444444444"
+
+
+def test_production_with_a_single_nat_gateway_is_rejected() -> None:
+    single = NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=3, nat=NatStrategy.SINGLE)
+    msg = error_of(lambda: EnvironmentConfig(**base(tier=Tier.PRODUCTION, network=single)))
+    assert msg == (
+        "environment 'qa': network.nat: a production-tier environment needs one NAT gateway per AZ ('per-az'), not a single shared one"
+    )
+
+
+def test_a_reserved_tag_key_is_rejected() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(tags={"owner": "someone"})))
+    assert msg == "environment 'qa': tags.owner: is set from the environment's own fields; remove it from tags"
+
+
+def test_an_invalid_state_bucket_name_is_rejected() -> None:
+    msg = error_of(lambda: StateConfig(bucket="Plato_State"))
+    assert msg.startswith("configuration: state.bucket: 'Plato_State' is not a valid S3 bucket name")
+
+
+def test_an_availability_zone_outside_the_region_is_rejected() -> None:
+    network = NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=2, availability_zones=("us-east-1a", "us-east-1b"))
+    msg = error_of(lambda: EnvironmentConfig(**base(network=network)))
+    assert msg == "environment 'qa': network.availability_zones: 'us-east-1a' is not a zone of region eu-west-1"
+
+
+def test_overlapping_vpcs_across_environments_are_rejected() -> None:
+    a = EnvironmentConfig(**base())
+    b = EnvironmentConfig(
+        **base(name="qa2", domain="qa2.plato.example.com", state=StateConfig(bucket="plato-tfstate-qa2"), network=NetworkConfig(vpc_cidr="10.40.128.0/17"))
+    )
+    msg = error_of(lambda: validate_fleet([a, b]))
+    assert msg == "environment 'qa': network.vpc_cidr: 10.40.0.0/16 overlaps 10.40.128.0/17 of environment 'qa2'; VPCs must not overlap"
+
+
+def test_duplicate_environment_names_are_rejected() -> None:
+    a = EnvironmentConfig(**base())
+    msg = error_of(lambda: validate_fleet([a, a]))
+    assert msg == "environment 'qa': name: is defined twice; environment names must be unique"
+
+
+def test_two_environments_sharing_a_state_bucket_are_rejected() -> None:
+    a = EnvironmentConfig(**base())
+    b = EnvironmentConfig(**base(name="qa2", domain="qa2.plato.example.com", network=NetworkConfig(vpc_cidr="10.41.0.0/16")))
+    msg = error_of(lambda: validate_fleet([a, b]))
+    assert msg.startswith("environment 'qa': state.bucket: 'plato-tfstate-qa' is also used by environment 'qa2'")
+
+
+def test_a_nested_error_is_attributed_to_the_environment_module_it_came_from() -> None:
+    from environments.errors import ConfigError as CE
+
+    err = CE("network.az_count", "7 is out of range").within("stage")
+    assert str(err) == "environment 'stage': network.az_count: 7 is out of range"
+
+
+# --- the entry point: one line, no traceback, nothing written ------------------------------
+
+
+def _copy_app(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(REPO / "main.py", app / "main.py")
+    shutil.copytree(REPO / "environments", app / "environments", ignore=shutil.ignore_patterns("__pycache__"))
+    (app / "constructs").symlink_to(REPO / "constructs")
+    return app
+
+
+@pytest.mark.parametrize(
+    ("module", "old", "new", "expected"),
+    [
+        (
+            "prod",
+            "nat=NatStrategy.PER_AZ",
+            "nat=NatStrategy.SINGLE",
+            "error: environment 'prod': network.nat: a production-tier environment needs one NAT gateway per AZ ('per-az'), not a single shared one",
+        ),
+        (
+            "stage",
+            'vpc_cidr="10.20.0.0/16"',
+            'vpc_cidr="10.10.0.0/16"',
+            "error: environment 'dev': network.vpc_cidr: 10.10.0.0/16 overlaps 10.10.0.0/16 of environment 'stage'; VPCs must not overlap",
+        ),
+        (
+            "dev",
+            "az_count=2",
+            "az_count=9",
+            "error: environment 'dev': network.az_count: 9 is out of range: must be between 2 and 4",
+        ),
+    ],
+)
+def test_main_py_stops_on_a_bad_configuration_with_one_line_and_writes_nothing(
+    tmp_path: Path, module: str, old: str, new: str, expected: str
+) -> None:
+    app = _copy_app(tmp_path)
+    path = app / "environments" / f"{module}.py"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    proc = subprocess.run([sys.executable, "main.py"], cwd=app, env=tool_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == expected
+    assert "Traceback" not in proc.stderr
+    assert not (app / "cdktf.out").exists()
