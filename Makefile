@@ -67,7 +67,7 @@ test: setup ## Run every test: unit, scanners, GitOps, real Terraform, emulator
 	$(PY) -m pytest
 
 test-unit: setup ## Only the fast tier (no Terraform CLI, no emulator)
-	$(PY) -m pytest -m "not terraform and not emulator"
+	$(PY) -m pytest -m "not terraform and not emulator and not cli"
 
 test-terraform: setup ## Only the tier that runs the real Terraform CLI
 	$(PY) -m pytest -m terraform

@@ -73,12 +73,7 @@ def parse_cidr(value: str, field_name: str) -> ipaddress.IPv4Network:
 def validate_domain(value: str, field_name: str) -> None:
     """A DNS name: lower-case labels of letters, digits and hyphens, at least two labels."""
     labels = value.split(".")
-    ok = (
-        len(value) <= 253
-        and len(labels) >= 2
-        and all(_DOMAIN_LABEL.match(label) for label in labels)
-        and not labels[-1].isdigit()
-    )
+    ok = len(value) <= 253 and len(labels) >= 2 and all(_DOMAIN_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
     _require(ok, field_name, f"'{value}' is not a valid lower-case DNS domain name")
 
 
@@ -187,6 +182,216 @@ class StateConfig:
         )
 
 
+class CapacityType(StrEnum):
+    """How a managed node group buys its instances."""
+
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupConfig:
+    """One EKS managed node group (Amazon Linux 2023, private subnets only)."""
+
+    name: str
+    """Name of the node group within the cluster."""
+    instance_types: tuple[str, ...]
+    """EC2 instance types, most preferred first."""
+    min_size: int
+    """Fewest nodes."""
+    max_size: int
+    """Most nodes."""
+    desired_size: int
+    """Nodes at creation."""
+    capacity_type: CapacityType = CapacityType.ON_DEMAND
+    """On-demand or spot. Default: on-demand."""
+    disk_size_gib: int = 50
+    """Encrypted gp3 root volume size. Default: 50 GiB."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Kubernetes labels on the nodes. Default: none."""
+
+    def __post_init__(self) -> None:
+        where = f"cluster.node_groups.{self.name}"
+        _require(
+            bool(_NODE_GROUP_NAME.match(self.name)),
+            "cluster.node_groups",
+            f"'{self.name}' must be 2-32 lower-case letters, digits or hyphens",
+        )
+        _require(len(self.instance_types) > 0, f"{where}.instance_types", "must name at least one instance type")
+        for itype in self.instance_types:
+            _require(
+                bool(_INSTANCE_TYPE.match(itype)), f"{where}.instance_types", f"'{itype}' is not an EC2 instance type like 'm6i.large'"
+            )
+        _require(self.min_size >= 0, f"{where}.min_size", f"{self.min_size} must not be negative")
+        _require(self.max_size >= 1, f"{where}.max_size", f"{self.max_size} must be at least 1")
+        _require(self.max_size >= self.min_size, f"{where}.max_size", f"{self.max_size} is less than min_size {self.min_size}")
+        _require(
+            self.min_size <= self.desired_size <= self.max_size,
+            f"{where}.desired_size",
+            f"{self.desired_size} is outside min_size..max_size ({self.min_size}..{self.max_size})",
+        )
+        _require(isinstance(self.capacity_type, CapacityType), f"{where}.capacity_type", "must be ON_DEMAND or SPOT")
+        _require(20 <= self.disk_size_gib <= 1000, f"{where}.disk_size_gib", f"{self.disk_size_gib} is out of range: 20 to 1000 GiB")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterConfig:
+    """The EKS cluster of an environment."""
+
+    kubernetes_version: str
+    """Kubernetes minor version; one of ``SUPPORTED_KUBERNETES_VERSIONS`` (add-ons are pinned per version)."""
+    node_groups: tuple[NodeGroupConfig, ...]
+    """Managed node groups; at least one."""
+    platform_admin_role_arns: tuple[str, ...]
+    """IAM roles granted cluster admin through an access entry (no creator admin exists)."""
+    developer_role_arns: tuple[str, ...] = ()
+    """IAM roles mapped to ``developers_group``; the GitOps tree binds that group to
+    namespace-scoped rights. Default: none."""
+    developers_group: str = "plato-developers"
+    """Kubernetes group of the developers. Default: ``plato-developers``."""
+    endpoint_public_access: bool = False
+    """Expose the API endpoint publicly (only to ``public_access_cidrs``). Default: private only."""
+    public_access_cidrs: tuple[str, ...] = ()
+    """The only networks that reach a public endpoint."""
+    log_retention_days: int = 365
+    """Retention of the control-plane log group. Default: one year."""
+
+    def __post_init__(self) -> None:
+        from environments.eks_versions import SUPPORTED_KUBERNETES_VERSIONS
+
+        _require(
+            self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS,
+            "cluster.kubernetes_version",
+            f"'{self.kubernetes_version}' is not supported; use one of {list(SUPPORTED_KUBERNETES_VERSIONS)}",
+        )
+        _require(len(self.node_groups) > 0, "cluster.node_groups", "at least one node group is required")
+        names = [g.name for g in self.node_groups]
+        _require(len(set(names)) == len(names), "cluster.node_groups", "node group names must be unique")
+        _require(
+            len(self.platform_admin_role_arns) > 0,
+            "cluster.platform_admin_role_arns",
+            "at least one admin role is required (creator admin is off)",
+        )
+        for field_name, arns in (
+            ("platform_admin_role_arns", self.platform_admin_role_arns),
+            ("developer_role_arns", self.developer_role_arns),
+        ):
+            for arn in arns:
+                _require(
+                    bool(_ROLE_ARN.match(arn)),
+                    f"cluster.{field_name}",
+                    f"'{arn}' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)",
+                )
+        _require(
+            bool(_K8S_NAME.match(self.developers_group)),
+            "cluster.developers_group",
+            f"'{self.developers_group}' is not a valid Kubernetes group name",
+        )
+        _require(
+            not self.developers_group.startswith("system:"),
+            "cluster.developers_group",
+            "must not be a reserved 'system:' group",
+        )
+        if self.endpoint_public_access:
+            _require(
+                len(self.public_access_cidrs) > 0, "cluster.public_access_cidrs", "a public endpoint needs at least one allow-listed CIDR"
+            )
+        else:
+            _require(len(self.public_access_cidrs) == 0, "cluster.public_access_cidrs", "is set but the public endpoint is off")
+        for cidr in self.public_access_cidrs:
+            parse_cidr(cidr, "cluster.public_access_cidrs")
+        _check_retention(self.log_retention_days, "cluster.log_retention_days")
+
+    @property
+    def internet_open(self) -> bool:
+        """Whether the public endpoint admits the whole internet."""
+        return any(ipaddress.IPv4Network(c).prefixlen == 0 for c in self.public_access_cidrs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeConfig:
+    """Everything between the internet and ingress-nginx."""
+
+    create_hosted_zone: bool = True
+    """Create the Route53 zone for ``hosted_zone`` (then delegate it), or look up an existing one.
+    Default: create."""
+    hosted_zone: str = ""
+    """The Route53 zone that holds the environment's records; ``domain`` must be it or below it.
+    Default: the environment's domain."""
+    alb_deletion_protection: bool = True
+    """Refuse to delete the ALB. Default: on."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """TLS policy of the HTTPS listener. Default: TLS 1.3 and 1.2 only."""
+    waf_web_acl_arn: str = ""
+    """A WAFv2 web ACL to associate with the ALB. Default: none."""
+    access_log_retention_days: int = 90
+    """Days ALB access logs are kept. Default: 90."""
+
+    def __post_init__(self) -> None:
+        _require(
+            self.ssl_policy.startswith("ELBSecurityPolicy-TLS13-"),
+            "edge.ssl_policy",
+            f"'{self.ssl_policy}' is not a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*)",
+        )
+        _require(
+            self.waf_web_acl_arn == ""
+            or re.match(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+$", self.waf_web_acl_arn) is not None,
+            "edge.waf_web_acl_arn",
+            f"'{self.waf_web_acl_arn}' is not a regional WAFv2 web ACL ARN",
+        )
+        _require(
+            1 <= self.access_log_retention_days <= 3650,
+            "edge.access_log_retention_days",
+            f"{self.access_log_retention_days} is out of range: 1 to 3650",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageConfig:
+    """The buckets the platform's logs and backups live in."""
+
+    log_retention_days: int = 30
+    """Days Loki keeps log chunks in S3 (the bucket expires them). Default: 30."""
+    backup_retention_days: int = 30
+    """Days Velero backups are kept (and the bucket's safety-net expiry). Default: 30."""
+
+    def __post_init__(self) -> None:
+        _require(
+            1 <= self.log_retention_days <= 3650, "storage.log_retention_days", f"{self.log_retention_days} is out of range: 1 to 3650 days"
+        )
+        _require(
+            1 <= self.backup_retention_days <= 3650,
+            "storage.backup_retention_days",
+            f"{self.backup_retention_days} is out of range: 1 to 3650 days",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitOpsConfig:
+    """Where Flux reads the workload tree from."""
+
+    repository_url: str
+    """HTTPS URL of the GitLab repository."""
+    tracks: str
+    """What Flux follows: ``branch:<name>`` or ``semver:<range>`` (tags)."""
+
+    def __post_init__(self) -> None:
+        _require(
+            re.match(r"^(https://|ssh://git@)[a-z0-9.-]+(:\d+)?/[\w./-]+$", self.repository_url) is not None,
+            "gitops.repository_url",
+            f"'{self.repository_url}' is not an https:// or ssh://git@ repository URL",
+        )
+        kind, _, value = self.tracks.partition(":")
+        _require(
+            kind in ("branch", "semver") and bool(value), "gitops.tracks", f"'{self.tracks}' must be 'branch:<name>' or 'semver:<range>'"
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     """Everything that makes one environment different from another."""
@@ -209,6 +414,14 @@ class EnvironmentConfig:
     """Where this environment's Terraform states are kept."""
     network: NetworkConfig
     """The VPC."""
+    cluster: ClusterConfig
+    """The EKS cluster."""
+    gitops: GitOpsConfig
+    """What Flux syncs."""
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
+    """ALB, certificate, DNS. Default: a new zone for ``domain``, deletion-protected ALB."""
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    """Loki and Velero buckets. Default: 30 days each."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on every resource. Default: only environment, owner and managed-by."""
     project: str = "plato"
@@ -269,6 +482,24 @@ class EnvironmentConfig:
                 "network.availability_zones",
                 f"'{zone}' is not a zone of region {self.region}",
             )
+        zone = self.hosted_zone
+        validate_domain(zone, "edge.hosted_zone")
+        _require(
+            self.domain == zone or self.domain.endswith("." + zone),
+            "edge.hosted_zone",
+            f"domain '{self.domain}' is not in the hosted zone '{zone}'",
+        )
+        if self.tier in (Tier.STAGING, Tier.PRODUCTION):
+            _require(
+                not self.cluster.internet_open,
+                "cluster.public_access_cidrs",
+                f"a {self.tier.value}-tier API endpoint must not be open to 0.0.0.0/0",
+            )
+            _require(
+                self.edge.alb_deletion_protection,
+                "edge.alb_deletion_protection",
+                f"a {self.tier.value}-tier ALB must be deletion-protected",
+            )
         if self.tier is Tier.PRODUCTION:
             _require(
                 self.network.nat is NatStrategy.PER_AZ,
@@ -289,6 +520,15 @@ class EnvironmentConfig:
     @property
     def cluster_name(self) -> str:
         return self.name_prefix
+
+    @property
+    def hosted_zone(self) -> str:
+        """The Route53 zone of the environment's records."""
+        return self.edge.hosted_zone or self.domain
+
+    def bucket_name(self, purpose: str) -> str:
+        """A globally unique bucket name for ``purpose`` (``loki-chunks``, ``velero``, ...)."""
+        return f"{self.name_prefix}-{purpose}-{self.account_id}"
 
     @property
     def partition(self) -> str:

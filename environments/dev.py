@@ -1,10 +1,16 @@
 """dev: tracks branch main; cheap and disposable (one shared NAT gateway)."""
 
 from environments.config import (
+    CapacityType,
+    ClusterConfig,
+    EdgeConfig,
     EnvironmentConfig,
+    GitOpsConfig,
     NatStrategy,
     NetworkConfig,
+    NodeGroupConfig,
     StateConfig,
+    StorageConfig,
     Tier,
 )
 
@@ -23,6 +29,28 @@ CONFIG = EnvironmentConfig(
         nat=NatStrategy.SINGLE,
         flow_log_retention_days=30,
     ),
+    cluster=ClusterConfig(
+        kubernetes_version="1.33",
+        node_groups=(
+            NodeGroupConfig(
+                name="general",
+                instance_types=("t3.large", "t3a.large"),
+                capacity_type=CapacityType.SPOT,
+                min_size=2,
+                max_size=4,
+                desired_size=2,
+            ),
+        ),
+        platform_admin_role_arns=("arn:aws:iam::111111111111:role/plato-platform-admin",),
+        developer_role_arns=("arn:aws:iam::111111111111:role/plato-developer",),
+        # Reachable from the office/VPN egress range only (RFC 5737 documentation range here).
+        endpoint_public_access=True,
+        public_access_cidrs=("203.0.113.0/24",),
+        log_retention_days=30,
+    ),
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="branch:main"),
+    edge=EdgeConfig(alb_deletion_protection=False, access_log_retention_days=14),
+    storage=StorageConfig(log_retention_days=7, backup_retention_days=7),
     tags={"project": "plato", "cost-center": "platform-dev"},
     prevent_destroy=False,  # disposable: the emulator tier applies and destroys it
 )

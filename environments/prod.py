@@ -1,10 +1,14 @@
 """prod: tracks the newest release tag (vX.Y); highly available and protected."""
 
 from environments.config import (
+    ClusterConfig,
     EnvironmentConfig,
+    GitOpsConfig,
     NatStrategy,
     NetworkConfig,
+    NodeGroupConfig,
     StateConfig,
+    StorageConfig,
     Tier,
 )
 
@@ -23,5 +27,19 @@ CONFIG = EnvironmentConfig(
         nat=NatStrategy.PER_AZ,
         flow_log_retention_days=365,
     ),
+    cluster=ClusterConfig(
+        kubernetes_version="1.33",
+        node_groups=(
+            NodeGroupConfig(name="general", instance_types=("m6i.xlarge",), min_size=3, max_size=9, desired_size=3, disk_size_gib=100),
+        ),
+        platform_admin_role_arns=("arn:aws:iam::333333333333:role/plato-platform-admin",),
+        developer_role_arns=("arn:aws:iam::333333333333:role/plato-developer",),
+        # Private endpoint only: operators come in through the VPN.
+        endpoint_public_access=False,
+        log_retention_days=365,
+    ),
+    # Newest release tag (vX.Y); release candidates are excluded by the range.
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="semver:>=0.0.0"),
+    storage=StorageConfig(log_retention_days=90, backup_retention_days=30),
     tags={"project": "plato", "cost-center": "platform-prod"},
 )

@@ -1,10 +1,14 @@
 """stage: tracks the newest release-candidate tag (vX.Y-rc.N); production-like, smaller."""
 
 from environments.config import (
+    ClusterConfig,
     EnvironmentConfig,
+    GitOpsConfig,
     NatStrategy,
     NetworkConfig,
+    NodeGroupConfig,
     StateConfig,
+    StorageConfig,
     Tier,
 )
 
@@ -23,5 +27,17 @@ CONFIG = EnvironmentConfig(
         nat=NatStrategy.PER_AZ,
         flow_log_retention_days=90,
     ),
+    cluster=ClusterConfig(
+        kubernetes_version="1.33",
+        node_groups=(NodeGroupConfig(name="general", instance_types=("m6i.large",), min_size=3, max_size=6, desired_size=3),),
+        platform_admin_role_arns=("arn:aws:iam::222222222222:role/plato-platform-admin",),
+        developer_role_arns=("arn:aws:iam::222222222222:role/plato-developer",),
+        endpoint_public_access=True,
+        public_access_cidrs=("203.0.113.0/24",),
+        log_retention_days=90,
+    ),
+    # Newest tag, release candidates included (vX.Y-rc.N); see gitops/README.md.
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="semver:>=0.0.0-0"),
+    storage=StorageConfig(log_retention_days=30, backup_retention_days=14),
     tags={"project": "plato", "cost-center": "platform-stage"},
 )

@@ -35,7 +35,9 @@ def node_bin_dir() -> Path:
 def tool_env(**extra: str) -> dict[str, str]:
     """The environment subprocesses run in: Node 22 and the cdktf CLI first on PATH."""
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(node_bin_dir()), str(REPO / "node_modules" / ".bin"), str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join(
+        [str(node_bin_dir()), str(REPO / "node_modules" / ".bin"), str(Path(sys.executable).parent), env.get("PATH", "")]
+    )
     env["NODE_OPTIONS"] = "--disable-warning=DEP0044"
     env["CHECKPOINT_DISABLE"] = "1"
     env.update(extra)
@@ -117,3 +119,37 @@ def require_tool(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not on PATH; run `make setup` (tests never skip a missing tool)")
     return found
+
+
+# --- the naive synth, started in the background as soon as the session knows it needs it ----
+
+_naive: dict[str, Any] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the naive (eager-import) synth early so it overlaps the other tests."""
+    if any(item.get_closest_marker("slow") for item in session.items):
+        import tempfile
+
+        outdir = Path(tempfile.mkdtemp(prefix="naive-synth-")) / "cdktf.out"
+        _naive["outdir"] = outdir
+        _naive["proc"] = subprocess.Popen(
+            [sys.executable, "main.py"],
+            cwd=REPO,
+            env=tool_env(CDKTF_OUTDIR=str(outdir), PLATFORM_EAGER_PROVIDER_IMPORTS="1"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def naive_synth() -> Path:
+    """Output of ``python main.py`` with provider packages imported the normal (eager) way."""
+    proc = _naive.get("proc")
+    if proc is None:
+        pytest.fail("the naive synth was not started (mark the test `slow`)")
+    _, stderr = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(f"naive synth failed: {stderr[-3000:]}")
+    return Path(_naive["outdir"])

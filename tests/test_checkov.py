@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ENVIRONMENTS, Synth
 from scan import ScanResult, declared_skips, scan
 

@@ -10,10 +10,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import REPO, tool_env
+
 from environments import ConfigError, load_environments
-from environments.config import EnvironmentConfig, NatStrategy, NetworkConfig, StateConfig, Tier, validate_fleet
+from environments.config import (
+    ClusterConfig,
+    EdgeConfig,
+    EnvironmentConfig,
+    GitOpsConfig,
+    NatStrategy,
+    NetworkConfig,
+    NodeGroupConfig,
+    StateConfig,
+    StorageConfig,
+    Tier,
+    validate_fleet,
+)
+
+ADMIN = "arn:aws:iam::444444444444:role/admin"
+
+
+def group(**changes: Any) -> NodeGroupConfig:
+    fields: dict[str, Any] = {"name": "general", "instance_types": ("m6i.large",), "min_size": 2, "max_size": 4, "desired_size": 2}
+    fields.update(changes)
+    return NodeGroupConfig(**fields)
+
+
+def cluster(**changes: Any) -> ClusterConfig:
+    fields: dict[str, Any] = {"kubernetes_version": "1.33", "node_groups": (group(),), "platform_admin_role_arns": (ADMIN,)}
+    fields.update(changes)
+    return ClusterConfig(**fields)
 
 
 def base(**changes: Any) -> dict[str, Any]:
@@ -27,6 +53,8 @@ def base(**changes: Any) -> dict[str, Any]:
         "domain": "qa.plato.example.com",
         "state": StateConfig(bucket="plato-tfstate-qa"),
         "network": NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=3),
+        "cluster": cluster(),
+        "gitops": GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="branch:main"),
     }
     fields.update(changes)
     return fields
@@ -147,7 +175,12 @@ def test_an_availability_zone_outside_the_region_is_rejected() -> None:
 def test_overlapping_vpcs_across_environments_are_rejected() -> None:
     a = EnvironmentConfig(**base())
     b = EnvironmentConfig(
-        **base(name="qa2", domain="qa2.plato.example.com", state=StateConfig(bucket="plato-tfstate-qa2"), network=NetworkConfig(vpc_cidr="10.40.128.0/17"))
+        **base(
+            name="qa2",
+            domain="qa2.plato.example.com",
+            state=StateConfig(bucket="plato-tfstate-qa2"),
+            network=NetworkConfig(vpc_cidr="10.40.128.0/17"),
+        )
     )
     msg = error_of(lambda: validate_fleet([a, b]))
     assert msg == "environment 'qa': network.vpc_cidr: 10.40.0.0/16 overlaps 10.40.128.0/17 of environment 'qa2'; VPCs must not overlap"
@@ -171,6 +204,87 @@ def test_a_nested_error_is_attributed_to_the_environment_module_it_came_from() -
 
     err = CE("network.az_count", "7 is out of range").within("stage")
     assert str(err) == "environment 'stage': network.az_count: 7 is out of range"
+
+
+# --- cluster rules (issue 3) ----------------------------------------------------------------
+
+
+def test_an_unsupported_kubernetes_version_is_rejected() -> None:
+    msg = error_of(lambda: cluster(kubernetes_version="1.24"))
+    assert msg == "configuration: cluster.kubernetes_version: '1.24' is not supported; use one of ['1.32', '1.33', '1.34']"
+
+
+def test_a_node_group_with_max_below_min_is_rejected() -> None:
+    msg = error_of(lambda: group(min_size=3, max_size=2, desired_size=3))
+    assert msg == "configuration: cluster.node_groups.general.max_size: 2 is less than min_size 3"
+
+
+def test_a_node_group_without_instance_types_is_rejected() -> None:
+    msg = error_of(lambda: group(instance_types=()))
+    assert msg == "configuration: cluster.node_groups.general.instance_types: must name at least one instance type"
+
+
+def test_a_desired_size_outside_the_bounds_is_rejected() -> None:
+    msg = error_of(lambda: group(desired_size=9))
+    assert msg == "configuration: cluster.node_groups.general.desired_size: 9 is outside min_size..max_size (2..4)"
+
+
+def test_an_access_entry_with_a_malformed_arn_is_rejected() -> None:
+    msg = error_of(lambda: cluster(developer_role_arns=("arn:aws:iam::12:user/bob",)))
+    assert (
+        msg
+        == "configuration: cluster.developer_role_arns: 'arn:aws:iam::12:user/bob' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
+    )
+
+
+def test_a_public_endpoint_without_allow_listed_cidrs_is_rejected() -> None:
+    msg = error_of(lambda: cluster(endpoint_public_access=True))
+    assert msg == "configuration: cluster.public_access_cidrs: a public endpoint needs at least one allow-listed CIDR"
+
+
+@pytest.mark.parametrize("tier", [Tier.STAGING, Tier.PRODUCTION])
+def test_a_public_endpoint_open_to_the_internet_is_rejected_in_stage_and_prod(tier: Tier) -> None:
+    open_cluster = cluster(endpoint_public_access=True, public_access_cidrs=("0.0.0.0/0",))
+    msg = error_of(lambda: EnvironmentConfig(**base(tier=tier, cluster=open_cluster)))
+    assert msg == f"environment 'qa': cluster.public_access_cidrs: a {tier.value}-tier API endpoint must not be open to 0.0.0.0/0"
+
+
+def test_a_public_endpoint_open_to_the_internet_is_allowed_in_development() -> None:
+    open_cluster = cluster(endpoint_public_access=True, public_access_cidrs=("0.0.0.0/0",))
+    assert EnvironmentConfig(**base(tier=Tier.DEVELOPMENT, cluster=open_cluster)).cluster.internet_open
+
+
+def test_a_cluster_without_an_admin_is_rejected() -> None:
+    msg = error_of(lambda: cluster(platform_admin_role_arns=()))
+    assert msg == "configuration: cluster.platform_admin_role_arns: at least one admin role is required (creator admin is off)"
+
+
+# --- edge and storage rules (issue 4) -------------------------------------------------------
+
+
+def test_a_domain_outside_the_hosted_zone_is_rejected() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(edge=EdgeConfig(hosted_zone="other.example.com"))))
+    assert msg == "environment 'qa': edge.hosted_zone: domain 'qa.plato.example.com' is not in the hosted zone 'other.example.com'"
+
+
+def test_a_domain_below_the_hosted_zone_is_accepted() -> None:
+    env = EnvironmentConfig(**base(edge=EdgeConfig(hosted_zone="plato.example.com")))
+    assert env.hosted_zone == "plato.example.com"
+
+
+def test_a_log_retention_out_of_range_is_rejected() -> None:
+    msg = error_of(lambda: StorageConfig(log_retention_days=0))
+    assert msg == "configuration: storage.log_retention_days: 0 is out of range: 1 to 3650 days"
+
+
+def test_a_tls_policy_older_than_tls13_is_rejected() -> None:
+    msg = error_of(lambda: EdgeConfig(ssl_policy="ELBSecurityPolicy-2016-08"))
+    assert msg == "configuration: edge.ssl_policy: 'ELBSecurityPolicy-2016-08' is not a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*)"
+
+
+def test_an_unprotected_alb_is_rejected_in_production() -> None:
+    msg = error_of(lambda: EnvironmentConfig(**base(tier=Tier.PRODUCTION, edge=EdgeConfig(alb_deletion_protection=False))))
+    assert msg == "environment 'qa': edge.alb_deletion_protection: a production-tier ALB must be deletion-protected"
 
 
 # --- the entry point: one line, no traceback, nothing written ------------------------------

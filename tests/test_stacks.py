@@ -6,7 +6,6 @@ import itertools
 from typing import Any
 
 import pytest
-
 from conftest import ENVIRONMENTS, Synth
 
 ENV_STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "bootstrap")]
@@ -41,7 +40,9 @@ def test_each_stack_keeps_its_state_in_its_environments_bucket_encrypted_and_loc
 
 
 def test_no_two_stacks_share_a_state(synth: Synth) -> None:
-    locations = [(synth.stack(s)["terraform"]["backend"]["s3"]["bucket"], synth.stack(s)["terraform"]["backend"]["s3"]["key"]) for s in ENV_STACKS]
+    locations = [
+        (synth.stack(s)["terraform"]["backend"]["s3"]["bucket"], synth.stack(s)["terraform"]["backend"]["s3"]["key"]) for s in ENV_STACKS
+    ]
     assert len(set(locations)) == len(locations)
     buckets_by_env = {env: {b for (b, _), s in zip(locations, ENV_STACKS, strict=True) if s.startswith(env)} for env in ENVIRONMENTS}
     assert all(len(b) == 1 for b in buckets_by_env.values())

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from check_tools import AWS_PROVIDER_VERSION, provider_mirror
 from conftest import ENVIRONMENTS, Synth, require_tool, tool_env
 

@@ -7,8 +7,8 @@ from cdktf_cdktf_provider_aws.provider import (
     AwsProviderAssumeRole,
     AwsProviderDefaultTags,
 )
-
 from constructs import Construct
+
 from environments.config import EnvironmentConfig
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
-
 from constructs import Construct
+
 from environments.config import EnvironmentConfig
 from platform_constructs.environment_stack import EnvironmentStack
 from platform_constructs.remote_state import use_environment_state

@@ -57,3 +57,16 @@ APP_NAMESPACE = "project-plato"
 
 #: Fixed NodePort of ingress-nginx's HTTP port; the ALB target group forwards to it.
 INGRESS_NODE_PORT = 30080
+
+
+def workload_role_name(name_prefix: str, identity: WorkloadIdentity) -> str:
+    """The IAM role name of a workload identity (``plato-dev-loki``).
+
+    Deterministic, so bucket and key policies can name the role without a Terraform
+    reference cycle between the buckets and the roles that use them.
+    """
+    return f"{name_prefix}-{identity.component}"
+
+
+def workload_role_arn(partition: str, account_id: str, name_prefix: str, identity: WorkloadIdentity) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{workload_role_name(name_prefix, identity)}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from cdktf import TerraformStack
-
 from constructs import Construct
 
 

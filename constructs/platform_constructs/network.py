@@ -18,8 +18,8 @@ from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
-
 from constructs import Construct
+
 from environments.config import CLOUDWATCH_RETENTION_DAYS, parse_cidr
 from environments.errors import ConfigError
 from platform_constructs.checkov import skip_check
@@ -96,7 +96,9 @@ class Network(Construct):
             enable_dns_hostnames=True,
             tags={"Name": p.name_prefix},
         )
-        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], tags={"Name": f"{p.name_prefix}-default-locked"})
+        DefaultSecurityGroup(
+            self, "default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], tags={"Name": f"{p.name_prefix}-default-locked"}
+        )
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": p.name_prefix})
 
         cluster_tag = {f"kubernetes.io/cluster/{p.cluster_name}": "shared"}

@@ -38,8 +38,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
-
 from constructs import Construct
+
 from environments.config import EnvironmentConfig
 from platform_constructs.aws_provider import environment_aws_provider
 from platform_constructs.checkov import skip_check
@@ -85,8 +85,16 @@ class StateBucketStack(EnvironmentStack):
         KmsAlias(self, "state-key-alias", name=f"alias/{env.name_prefix}-tfstate", target_key_id=key.key_id)
 
         bucket = S3Bucket(self, "bucket", bucket=env.state.bucket, lifecycle=protect)
-        skip_check(bucket, "CKV_AWS_144", "versioning keeps every revision of every state; a replica bucket in a second region would need a state of its own")
-        skip_check(bucket, "CKV_AWS_18", "only the deploy role reaches this bucket and every write is a new version; an access-log bucket would need a state of its own")
+        skip_check(
+            bucket,
+            "CKV_AWS_144",
+            "versioning keeps every revision of every state; a replica bucket in a second region would need a state of its own",
+        )
+        skip_check(
+            bucket,
+            "CKV_AWS_18",
+            "only the deploy role reaches this bucket and every write is a new version; an access-log bucket would need a state of its own",
+        )
         skip_check(bucket, "CKV2_AWS_62", "nothing consumes notifications of state writes")
         S3BucketOwnershipControls(
             self, "ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")

@@ -1,0 +1,51 @@
+"""Customer-managed KMS keys: rotation on, administered by the account, guarded from destroy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+
+def account_admin_statement(partition: str, account_id: str) -> dict[str, Any]:
+    """The key-policy statement that lets the account's IAM policies govern the key."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def customer_managed_key(
+    scope: Construct,
+    id: str,
+    *,
+    alias: str,
+    description: str,
+    partition: str,
+    account_id: str,
+    prevent_destroy: bool,
+    extra_statements: Sequence[dict[str, Any]] = (),
+) -> KmsKey:
+    """A symmetric key with yearly rotation, a 30-day deletion window and an alias."""
+    key = KmsKey(
+        scope,
+        id,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(
+            {"Version": "2012-10-17", "Statement": [account_admin_statement(partition, account_id), *extra_statements]},
+            sort_keys=True,
+        ),
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
+    )
+    KmsAlias(scope, f"{id}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
+    return key
