@@ -6,7 +6,7 @@ import pytest
 from conftest import ENVIRONMENTS, Synth
 from scan import ScanResult, declared_skips, scan
 
-AWS_STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "state")]
+AWS_STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "state", "bootstrap")]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,6 @@ def build_app(environments: Sequence[EnvironmentConfig], outdir: str | None = No
     app = App(outdir=outdir) if outdir else App()
     for env in environments:
         StateBucketStack(app, env)
-        PlatformStack(app, env)
-        BootstrapStack(app, env)
+        platform = PlatformStack(app, env)
+        BootstrapStack(app, env, platform)
     return app

@@ -43,6 +43,7 @@ OUTPUT_KEYS: tuple[str, ...] = (
     "DOMAIN",
     "HOSTED_ZONE_ID",
     "CERTIFICATE_ARN",
+    "ALB_DNS_NAME",
     "INGRESS_NODE_PORT",
     "INGRESS_TARGET_GROUP_ARN",
     "LOKI_CHUNKS_BUCKET",

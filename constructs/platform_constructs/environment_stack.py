@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cdktf import TerraformStack
@@ -24,7 +25,8 @@ class EnvironmentStack(TerraformStack):
     def _allocate_logical_id(self, tf_element: Any) -> str:
         node = getattr(tf_element, "node", tf_element)
         path = str(node.path)
-        logical_id = "_".join(str(c.node.id) for c in node.scopes[2:])
+        # Generated ids (cdktf's cross-stack outputs) may hold '.', '[' or ']': not valid in Terraform names.
+        logical_id = re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(str(c.node.id) for c in node.scopes[2:]))
         owner = self._logical_ids.setdefault(logical_id, path)
         if owner != path:
             raise ValueError(f"Terraform address '{logical_id}' is claimed by both '{owner}' and '{path}'; rename one construct")

@@ -1,0 +1,140 @@
+"""Flux, installed by the Flux Operator, syncing the environment's folder of the GitOps tree.
+
+Three releases, in order: the operator (its CRDs carry ``helm.sh/resource-policy: keep``),
+a ``FluxInstance`` (the Flux controllers, with Flux's network policies on), and the sync
+objects — a ``GitRepository`` and the root ``Kustomization`` (path ``gitops/clusters/<env>``,
+prune on) — through the local ``raw-manifests`` chart, because ``FluxInstance.spec.sync``
+only takes a fixed Git ref and stage/prod follow semver tag ranges.
+See docs/decisions/0015-flux-operator.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
+
+from environments.errors import ConfigError
+from platform_constructs.charts import FLUX_DISTRIBUTION, FLUX_INSTANCE, FLUX_OPERATOR
+from platform_constructs.raw_manifests import raw_manifests_release
+
+SYNC_NAME = "flux-system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxProps:
+    """Props of :class:`Flux`."""
+
+    repository_url: str
+    """The GitLab repository Flux reads."""
+    tracks: str
+    """``branch:<name>`` or ``semver:<range>`` (tags)."""
+    path: str
+    """Folder of the GitOps tree the root Kustomization applies (``./gitops/clusters/dev``)."""
+    namespace: str = "flux-system"
+    """Namespace of Flux. Default: ``flux-system``."""
+    git_secret_name: str = "flux-system-git"
+    """Secret with read-only credentials (``username``/``password`` of a GitLab deploy token with
+    ``read_repository``), created outside Terraform so it never lands in state (README)."""
+    interval: str = "1m"
+    """How often Flux polls the repository. Default: one minute."""
+
+    def __post_init__(self) -> None:
+        kind, _, value = self.tracks.partition(":")
+        if kind not in ("branch", "semver") or not value:
+            raise ConfigError("gitops.tracks", f"'{self.tracks}' must be 'branch:<name>' or 'semver:<range>'")
+        if not self.path.startswith("./"):
+            raise ConfigError("gitops.path", f"'{self.path}' must be relative to the repository root ('./...')")
+
+    @property
+    def git_ref(self) -> dict[str, str]:
+        kind, _, value = self.tracks.partition(":")
+        return {kind: value}
+
+
+def flux_operator_values() -> dict[str, Any]:
+    return {
+        "installCRDs": True,
+        "web": {"enabled": False},
+        "serviceMonitor": {"create": False},
+        "priorityClassName": "system-cluster-critical",
+    }
+
+
+def flux_instance_values() -> dict[str, Any]:
+    return {
+        "instance": {
+            "distribution": {"version": FLUX_DISTRIBUTION, "registry": "ghcr.io/fluxcd"},
+            "components": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
+            "cluster": {"type": "aws", "networkPolicy": True, "multitenant": False, "domain": "cluster.local"},
+        }
+    }
+
+
+def sync_objects(p: FluxProps) -> list[dict[str, Any]]:
+    """The GitRepository and the root Kustomization."""
+    meta = {"name": SYNC_NAME, "namespace": p.namespace}
+    return [
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": meta,
+            "spec": {"interval": p.interval, "url": p.repository_url, "ref": p.git_ref, "secretRef": {"name": p.git_secret_name}},
+        },
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": meta,
+            "spec": {
+                "interval": "10m",
+                "retryInterval": "1m",
+                "timeout": "5m",
+                "path": p.path,
+                "prune": True,
+                "sourceRef": {"kind": "GitRepository", "name": SYNC_NAME},
+            },
+        },
+    ]
+
+
+class Flux(Construct):
+    """The Flux Operator, a FluxInstance and the root sync of the environment."""
+
+    def __init__(self, scope: Construct, id: str, *, props: FluxProps, depends_on: list[Any]) -> None:
+        super().__init__(scope, id)
+        p = props
+        self.props = p
+        self.operator = Release(
+            self,
+            "operator",
+            name="flux-operator",
+            namespace=p.namespace,
+            repository=FLUX_OPERATOR.repository,
+            chart=FLUX_OPERATOR.name,
+            version=FLUX_OPERATOR.version,
+            values=[yaml.safe_dump(flux_operator_values(), sort_keys=False)],
+            wait=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            depends_on=depends_on,
+        )
+        self.instance = Release(
+            self,
+            "instance",
+            name="flux",
+            namespace=p.namespace,
+            repository=FLUX_INSTANCE.repository,
+            chart=FLUX_INSTANCE.name,
+            version=FLUX_INSTANCE.version,
+            values=[yaml.safe_dump(flux_instance_values(), sort_keys=False)],
+            wait=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            depends_on=[self.operator],
+        )
+        self.sync = raw_manifests_release(
+            self, "sync", name="flux-sync", namespace=p.namespace, objects=sync_objects(p), depends_on=[self.instance]
+        )

@@ -1,0 +1,373 @@
+"""Build the GitOps tree the way Flux walks it.
+
+For each environment the tests start where Flux's root Kustomization starts,
+``gitops/clusters/<env>``, build it with ``kubectl kustomize``, and follow every Flux
+``Kustomization`` it defines: build that object's ``spec.path`` and apply its
+``postBuild`` variable substitution with a ConfigMap of plausible Terraform outputs (one
+value for every key of ``contract.OUTPUT_KEYS``). What the tests assert on is therefore
+what kustomize-controller would apply to the cluster.
+
+Missing tools or schemas fail the tests that need them (pytest.fail); nothing is skipped.
+
+The test modules call the memoised accessors at the end of this module (``tree_of``,
+``all_trees``, ``checkov_once``, ``crd_schemas_once``) instead of using fixtures: there is
+no conftest.py here on purpose, because the project's own tests import ``conftest`` by
+name and a second conftest module would shadow theirs. The expensive work (kustomize
+builds, the checkov run, loading CRDs) runs once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from platform_constructs import contract
+
+REPO = Path(__file__).resolve().parents[2]
+GITOPS = REPO / "gitops"
+# In CI the shared schemas sit next to the repository's checkout (../shared/schemas).
+SCHEMAS = REPO.parent / "shared" / "schemas"
+ENVIRONMENTS = ("dev", "stage", "prod")
+
+FLUX_KUSTOMIZATION = ("kustomize.toolkit.fluxcd.io", "Kustomization")
+SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"
+# Flux's variable syntax: ${NAME}, ${NAME:=default}, ${NAME:-default}.
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
+VARIABLE_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
+# A "$" that starts an identifier or a brace; Flux's envsubst may read it as a variable.
+DOLLAR_HAZARD = re.compile(r"\$[{_A-Za-z]")
+
+
+# Plausible Terraform outputs per environment, keyed like the platform-outputs ConfigMap.
+# The ConfigMap the tests substitute from holds exactly contract.OUTPUT_KEYS; a key here
+# that the contract does not (yet) define is not substituted.
+PLAUSIBLE_OUTPUTS: dict[str, dict[str, str]] = {
+    env: {
+        "ENVIRONMENT": env,
+        "CLUSTER_NAME": f"plato-{env}",
+        "AWS_REGION": "eu-central-1",
+        "AWS_ACCOUNT_ID": account,
+        "DOMAIN": f"{env}.plato.example.com",
+        "HOSTED_ZONE_ID": zone,
+        "CERTIFICATE_ARN": f"arn:aws:acm:eu-central-1:{account}:certificate/0f6d1c2e-5b7a-4c1d-9e8f-{account}",
+        "INGRESS_NODE_PORT": str(contract.INGRESS_NODE_PORT),
+        "INGRESS_TARGET_GROUP_ARN": f"arn:aws:elasticloadbalancing:eu-central-1:{account}:targetgroup/plato-{env}-ingress/73e2d6bc24d8a067",
+        "ALB_DNS_NAME": f"internet-facing-plato-{env}-1234567890.eu-central-1.elb.amazonaws.com",
+        "LOKI_CHUNKS_BUCKET": f"plato-{env}-loki-chunks-{account}",
+        "LOKI_RULER_BUCKET": f"plato-{env}-loki-ruler-{account}",
+        "VELERO_BUCKET": f"plato-{env}-velero-{account}",
+        "VAULT_KMS_KEY_ID": "mrk-1234abcd12ab34cd56ef1234567890ab",
+        "DEVELOPERS_GROUP": "plato-developers",
+    }
+    for env, account, zone in (
+        ("dev", "111111111111", "Z0123456789DEVAAAAAAA"),
+        ("stage", "222222222222", "Z0123456789STAGEAAAAA"),
+        ("prod", "333333333333", "Z0123456789PRODAAAAAA"),
+    )
+}
+
+
+def platform_outputs(env: str) -> dict[str, str]:
+    """The data of the platform-outputs ConfigMap Terraform writes for ``env``."""
+    missing = [key for key in contract.OUTPUT_KEYS if key not in PLAUSIBLE_OUTPUTS[env]]
+    if missing:
+        pytest.fail(f"tests/gitops has no plausible value for contract.OUTPUT_KEYS {missing}; add one to PLAUSIBLE_OUTPUTS")
+    return {key: PLAUSIBLE_OUTPUTS[env][key] for key in contract.OUTPUT_KEYS}
+
+
+def require_kubectl() -> str:
+    found = shutil.which("kubectl")
+    if not found:
+        pytest.fail("kubectl is not on PATH: it builds the GitOps tree (kubectl kustomize)")
+    return found
+
+
+def require_schemas() -> Path:
+    if not (SCHEMAS / "crds").is_dir():
+        pytest.fail(f"the shared schemas are missing: expected {SCHEMAS}/crds (see shared/schemas/README.md)")
+    return SCHEMAS
+
+
+def group_of(api_version: str) -> str:
+    return api_version.split("/", 1)[0] if "/" in api_version else ""
+
+
+def is_custom_resource(obj: dict[str, Any]) -> bool:
+    """True for kinds a CRD defines; built-in groups are core or end in .k8s.io."""
+    group = group_of(obj["apiVersion"])
+    return bool(group) and "." in group and not group.endswith(".k8s.io")
+
+
+@dataclass
+class Rendered:
+    """One object as Flux would apply it, with where it came from."""
+
+    obj: dict[str, Any]
+    layer: str
+    """The Flux Kustomization that applies it ("<cluster>" for the root path)."""
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.obj["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str | None:
+        namespace = self.obj["metadata"].get("namespace")
+        return None if namespace is None else str(namespace)
+
+    @property
+    def ref(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.layer}: {self.kind} {ns}{self.name}"
+
+
+@dataclass
+class Tree:
+    """Everything Flux applies in one environment."""
+
+    env: str
+    outputs: dict[str, str]
+    kustomizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Flux Kustomizations by name."""
+    objects: list[Rendered] = field(default_factory=list)
+    used_variables: dict[str, set[str]] = field(default_factory=dict)
+    """Variable names referenced in each layer (before substitution)."""
+    unresolved: list[str] = field(default_factory=list)
+    """${...} expressions left after substitution, with the object they are in."""
+    dollar_hazards: list[str] = field(default_factory=list)
+    """Bare "$name" text in objects Flux substitutes."""
+
+    def find(self, kind: str, name: str | None = None, namespace: str | None = None) -> list[Rendered]:
+        return [
+            r
+            for r in self.objects
+            if r.kind == kind and (name is None or r.name == name) and (namespace is None or r.namespace == namespace)
+        ]
+
+    def one(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        found = self.find(kind, name, namespace)
+        assert len(found) == 1, f"{self.env}: expected one {kind} {namespace}/{name}, found {[r.ref for r in found]}"
+        return found[0].obj
+
+    def helm_values(self, name: str, namespace: str) -> dict[str, Any]:
+        values: dict[str, Any] = self.one("HelmRelease", name, namespace)["spec"].get("values", {})
+        return values
+
+
+def kustomize_build(path: Path) -> list[dict[str, Any]]:
+    kubectl = require_kubectl()
+    if not (path / "kustomization.yaml").is_file():
+        raise AssertionError(f"{path.relative_to(REPO)} has no kustomization.yaml; Flux would generate one, the tree must not rely on it")
+    proc = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False)
+    if proc.returncode != 0:
+        raise AssertionError(f"kubectl kustomize {path.relative_to(REPO)} failed:\n{proc.stderr}")
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
+def substitute(obj: dict[str, Any], variables: dict[str, str], tree: Tree, layer: str) -> dict[str, Any]:
+    """Flux's postBuild substitution of one object (envsubst over its YAML)."""
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    if annotations.get(SUBSTITUTE_ANNOTATION) == "disabled":
+        return obj
+    text = yaml.safe_dump(obj, sort_keys=False)
+    where = f"{layer}: {obj['kind']} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
+    used = tree.used_variables.setdefault(layer, set())
+
+    def replace(match: re.Match[str]) -> str:
+        expression = match.group(1)
+        name = re.split(r":?[=-]", expression, maxsplit=1)[0]
+        used.add(name)
+        if VARIABLE_NAME.match(name) and name in variables:
+            return variables[name]
+        tree.unresolved.append(f"{where}: ${{{expression}}}")
+        return match.group(0)
+
+    for hazard in DOLLAR_HAZARD.findall(VARIABLE.sub("", text)):
+        tree.dollar_hazards.append(f"{where}: {hazard!r}")
+    substituted: dict[str, Any] = yaml.safe_load(VARIABLE.sub(replace, text))
+    return substituted
+
+
+def build_tree(env: str) -> Tree:
+    tree = Tree(env=env, outputs=platform_outputs(env))
+    root = [Rendered(obj, "<cluster>") for obj in kustomize_build(GITOPS / "clusters" / env)]
+    tree.objects.extend(root)
+    pending = [r.obj for r in root]
+    while pending:
+        obj = pending.pop(0)
+        if (group_of(obj["apiVersion"]), obj["kind"]) != FLUX_KUSTOMIZATION:
+            continue
+        name = obj["metadata"]["name"]
+        if name in tree.kustomizations:
+            raise AssertionError(f"{env}: Flux Kustomization {name} is defined twice")
+        tree.kustomizations[name] = obj
+        spec = obj["spec"]
+        variables: dict[str, str] = {}
+        post_build = spec.get("postBuild") or {}
+        for source in post_build.get("substituteFrom") or []:
+            is_outputs = (
+                source.get("kind") == "ConfigMap"
+                and source.get("name") == contract.OUTPUTS_CONFIGMAP_NAME
+                and obj["metadata"].get("namespace") == contract.OUTPUTS_CONFIGMAP_NAMESPACE
+            )
+            if not is_outputs:
+                raise AssertionError(f"{env}: Kustomization {name} substitutes from {source}, which the tests cannot model")
+            variables.update(tree.outputs)
+        variables.update(post_build.get("substitute") or {})
+        path = (REPO / spec["path"]).resolve()
+        if GITOPS not in path.parents:
+            raise AssertionError(f"{env}: Kustomization {name} points outside gitops/: {spec['path']}")
+        for child in kustomize_build(path):
+            rendered = substitute(child, variables, tree, name) if post_build else child
+            tree.objects.append(Rendered(rendered, name))
+            pending.append(rendered)
+    return tree
+
+
+def iter_pod_specs(tree: Tree, namespace: str | None = None) -> Iterator[tuple[Rendered, dict[str, Any]]]:
+    """Pod templates of the workloads the tree defines itself (not the charts')."""
+    for rendered in tree.objects:
+        if namespace is not None and rendered.namespace != namespace:
+            continue
+        if rendered.kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+            yield rendered, rendered.obj["spec"]["template"]["spec"]
+        elif rendered.kind == "CronJob":
+            yield rendered, rendered.obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+# --- checkov ---------------------------------------------------------------------------
+
+#: Checks skipped for every manifest, each with the reason. Skips that concern one object
+#: are annotations on that object (checkov.io/skipN) so that they travel with it.
+CHECKOV_SKIPS: dict[str, str] = {
+    "CKV_K8S_43": (
+        "Images are pinned to exact release tags; digests cannot be resolved without registry "
+        "access at authoring time. Digest pinning belongs to the CI promotion step."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CheckovReport:
+    """checkov's verdict. With --quiet its JSON lists failed checks only; the rest are counts."""
+
+    failed: list[dict[str, Any]]
+    passed: int
+    skipped: int
+    resource_count: int
+    scanned_files: int
+
+
+def checkov_binary() -> str:
+    path = os.environ.get("CHECKOV", str(REPO / ".tools" / "checkov" / "bin" / "checkov"))
+    if not Path(path).is_file() or not os.access(path, os.X_OK):
+        pytest.fail(f"checkov not found at {path}: install the pinned checkov (make setup) or point CHECKOV at it")
+    return path
+
+
+def run_checkov(trees: dict[str, Tree], outdir: Path) -> CheckovReport:
+    """One checkov run over every object of every environment, written to ``outdir``."""
+    binary = checkov_binary()
+    files = 0
+    for env, tree in trees.items():
+        by_layer: dict[str, list[dict[str, Any]]] = {}
+        for rendered in tree.objects:
+            by_layer.setdefault(rendered.layer.strip("<>"), []).append(rendered.obj)
+        for layer, objs in by_layer.items():
+            (outdir / f"{env}-{layer}.yaml").write_text(yaml.safe_dump_all(objs, sort_keys=False))
+            files += 1
+    proc = subprocess.run(
+        [
+            binary,
+            "-d",
+            str(outdir),
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+            "--skip-check",
+            ",".join(sorted(CHECKOV_SKIPS)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    # checkov exits 1 when a check failed; anything else without JSON is a broken run.
+    try:
+        data = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"checkov produced no JSON (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}") from None
+    reports = data if isinstance(data, list) else [data]
+    failed: list[dict[str, Any]] = []
+    passed = skipped = resources = 0
+    for report in reports:
+        failed += report.get("results", {}).get("failed_checks", [])
+        summary = report.get("summary", {})
+        passed += summary.get("passed", 0)
+        skipped += summary.get("skipped", 0)
+        resources += summary.get("resource_count", 0)
+        if summary.get("parsing_errors"):
+            raise AssertionError(f"checkov could not parse {summary['parsing_errors']} rendered file(s)")
+    return CheckovReport(failed=failed, passed=passed, skipped=skipped, resource_count=resources, scanned_files=files)
+
+
+def load_crd_schemas(schemas: Path) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """openAPIV3Schema of every served CRD version: (group, kind) -> version -> schema."""
+    found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for path in sorted((schemas / "crds").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            versions = found.setdefault((spec["group"], spec["names"]["kind"]), {})
+            for version in spec["versions"]:
+                if version.get("served"):
+                    versions[version["name"]] = version["schema"]["openAPIV3Schema"]
+    if not found:
+        pytest.fail(f"no CustomResourceDefinition found under {schemas / 'crds'}")
+    return found
+
+
+# --- memoised accessors for the tests -------------------------------------------------------------------------
+
+
+@cache
+def tree_of(env: str) -> Tree:
+    """Everything Flux applies in ``env``."""
+    return build_tree(env)
+
+
+def all_trees() -> dict[str, Tree]:
+    """The rendered tree of every environment."""
+    return {env: tree_of(env) for env in ENVIRONMENTS}
+
+
+@cache
+def checkov_once() -> CheckovReport:
+    with tempfile.TemporaryDirectory(prefix="gitops-rendered-") as outdir:
+        return run_checkov(all_trees(), Path(outdir))
+
+
+@cache
+def crd_schemas_once() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    return load_crd_schemas(require_schemas())
