@@ -31,7 +31,7 @@ STAMP_PY := $(VENV)/.synced
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy
+.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,12 @@ lint: setup ## ruff (lint + format check)
 
 typecheck: setup ## mypy over the app, constructs, environments and tests
 	$(PY) -m mypy
+
+snapshots: synth ## Synthesize, then write snapshots/<stack>.json (commit them; MRs review their diff)
+	$(PY) tools/snapshots.py
+
+snapshots-check: setup ## Fail if snapshots/ differs from cdktf.out (CI runs it after `make synth`)
+	$(PY) tools/snapshots.py --check
 
 scan: synth ## checkov over every synthesized AWS stack (skips only as written in code)
 	$(PY) tools/scan.py cdktf.out/stacks/*-platform cdktf.out/stacks/*-state

@@ -254,6 +254,9 @@ class ClusterConfig:
     namespace-scoped rights. Default: none."""
     developers_group: str = "plato-developers"
     """Kubernetes group of the developers. Default: ``plato-developers``."""
+    viewer_role_arns: tuple[str, ...] = ()
+    """IAM roles with cluster-wide read access (AmazonEKSAdminViewPolicy), e.g. the CI role
+    that plans the bootstrap stack. Default: none."""
     endpoint_public_access: bool = False
     """Expose the API endpoint publicly (only to ``public_access_cidrs``). Default: private only."""
     public_access_cidrs: tuple[str, ...] = ()

@@ -43,6 +43,8 @@ CONFIG = EnvironmentConfig(
         ),
         platform_admin_role_arns=("arn:aws:iam::111111111111:role/plato-platform-admin",),
         developer_role_arns=("arn:aws:iam::111111111111:role/plato-developer",),
+        # The read-only CI role that plans the bootstrap stack (docs/ci.md).
+        viewer_role_arns=("arn:aws:iam::111111111111:role/plato-gitlab-plan",),
         # Reachable from the office/VPN egress range only (RFC 5737 documentation range here).
         endpoint_public_access=True,
         public_access_cidrs=("203.0.113.0/24",),

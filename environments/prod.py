@@ -34,6 +34,8 @@ CONFIG = EnvironmentConfig(
         ),
         platform_admin_role_arns=("arn:aws:iam::333333333333:role/plato-platform-admin",),
         developer_role_arns=("arn:aws:iam::333333333333:role/plato-developer",),
+        # The read-only CI role that plans the bootstrap stack (docs/ci.md).
+        viewer_role_arns=("arn:aws:iam::333333333333:role/plato-gitlab-plan",),
         # Private endpoint only: operators come in through the VPN.
         endpoint_public_access=False,
         log_retention_days=365,

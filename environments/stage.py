@@ -32,6 +32,8 @@ CONFIG = EnvironmentConfig(
         node_groups=(NodeGroupConfig(name="general", instance_types=("m6i.large",), min_size=3, max_size=6, desired_size=3),),
         platform_admin_role_arns=("arn:aws:iam::222222222222:role/plato-platform-admin",),
         developer_role_arns=("arn:aws:iam::222222222222:role/plato-developer",),
+        # The read-only CI role that plans the bootstrap stack (docs/ci.md).
+        viewer_role_arns=("arn:aws:iam::222222222222:role/plato-gitlab-plan",),
         endpoint_public_access=True,
         public_access_cidrs=("203.0.113.0/24",),
         log_retention_days=90,

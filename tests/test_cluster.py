@@ -73,14 +73,20 @@ def test_authentication_is_api_only_without_an_implicit_creator_admin(synth: Syn
 def test_platform_admins_get_cluster_admin_and_developers_only_their_group(synth: Synth, environments: Any, env_name: str) -> None:
     cfg = environments[env_name].cluster
     entries = res(synth, env_name, "aws_eks_access_entry")
-    assert entries["eks_admin-0"]["principal_arn"] == cfg.platform_admin_role_arns[0]
+    assert entries["eks_admin-0"]["principal_arn"] == environments[env_name].deploy_role_arn
+    assert entries["eks_admin-1"]["principal_arn"] == cfg.platform_admin_role_arns[0]
+    assert entries["eks_viewer-0"]["principal_arn"] == cfg.viewer_role_arns[0]
     assert "kubernetes_groups" not in entries["eks_admin-0"]
     assert entries["eks_developer-0"]["principal_arn"] == cfg.developer_role_arns[0]
     assert entries["eks_developer-0"]["kubernetes_groups"] == [cfg.developers_group]
-    (assoc,) = res(synth, env_name, "aws_eks_access_policy_association").values()
-    assert assoc["policy_arn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-    assert assoc["access_scope"] == {"type": "cluster"}
-    assert assoc["principal_arn"] == "${aws_eks_access_entry.eks_admin-0.principal_arn}"
+    associations = res(synth, env_name, "aws_eks_access_policy_association")
+    for i in (0, 1):
+        assoc = associations[f"eks_admin-{i}-policy"]
+        assert assoc["policy_arn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        assert assoc["access_scope"] == {"type": "cluster"}
+        assert assoc["principal_arn"] == f"${{aws_eks_access_entry.eks_admin-{i}.principal_arn}}"
+    assert associations["eks_viewer-0-policy"]["policy_arn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+    assert not any(e.get("kubernetes_groups") == ["system:masters"] for e in entries.values())
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)

@@ -54,6 +54,7 @@ from platform_constructs.kms import customer_managed_key
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 #: The only managed policies the node role carries: join the cluster, pull images, run the VPC CNI.
 NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
 
@@ -83,6 +84,8 @@ class ClusterProps:
     grants the group its namespace-scoped rights. Default: none."""
     developers_group: str = "plato-developers"
     """Kubernetes group of the developers."""
+    viewer_role_arns: Sequence[str] = ()
+    """Roles with cluster-wide read access (AmazonEKSAdminViewPolicy). Default: none."""
     endpoint_public_access: bool = False
     """Public API endpoint (only to ``public_access_cidrs``). Default: private only."""
     public_access_cidrs: Sequence[str] = ()
@@ -297,6 +300,16 @@ class Cluster(Construct):
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
                 policy_arn=CLUSTER_ADMIN_POLICY.format(partition=p.partition),
+                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
+            )
+        for i, arn in enumerate(p.viewer_role_arns):
+            entry = EksAccessEntry(self, f"viewer-{i}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD")
+            EksAccessPolicyAssociation(
+                self,
+                f"viewer-{i}-policy",
+                cluster_name=self.cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=VIEW_POLICY.format(partition=p.partition),
                 access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
             )
         for i, arn in enumerate(p.developer_role_arns):

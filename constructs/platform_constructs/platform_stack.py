@@ -113,7 +113,10 @@ class PlatformStack(EnvironmentStack):
                 account_id=env.account_id,
                 partition=env.partition,
                 node_groups=c.node_groups,
-                platform_admin_role_arns=c.platform_admin_role_arns,
+                # The deploy role installs the bootstrap (helm/kubernetes providers), so it is an
+                # admin too: with creator admin off, nobody else would be.
+                platform_admin_role_arns=tuple(dict.fromkeys((env.deploy_role_arn, *c.platform_admin_role_arns))),
+                viewer_role_arns=c.viewer_role_arns,
                 developer_role_arns=c.developer_role_arns,
                 developers_group=c.developers_group,
                 endpoint_public_access=c.endpoint_public_access,
