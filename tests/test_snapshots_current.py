@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import REPO, Synth
+
 from snapshots import committed, compare, report, synthesized
 
 
