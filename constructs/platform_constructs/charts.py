@@ -7,8 +7,14 @@ upstream publishes one), and review the bootstrap snapshot diff in the merge req
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
 
 
 @dataclass(frozen=True)
@@ -27,3 +33,31 @@ VAULT = Chart("https://helm.releases.hashicorp.com", "vault", "0.34.1")
 
 #: The local chart that applies custom resources after their CRDs exist (charts/raw-manifests).
 RAW_MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "charts" / "raw-manifests"
+
+
+def pinned_release(
+    scope: Construct,
+    id: str,
+    *,
+    chart: Chart,
+    name: str,
+    namespace: str,
+    values: dict[str, Any],
+    depends_on: Sequence[Any],
+    wait: bool = True,
+) -> Release:
+    """A release of a pinned upstream chart; a failed install or upgrade is rolled back when waited on."""
+    return Release(
+        scope,
+        id,
+        name=name,
+        namespace=namespace,
+        repository=chart.repository,
+        chart=chart.name,
+        version=chart.version,
+        values=[yaml.safe_dump(values, sort_keys=False)],
+        wait=wait,
+        atomic=wait,
+        cleanup_on_fail=wait,
+        depends_on=list(depends_on),
+    )

@@ -13,12 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from environments.errors import ConfigError
-from platform_constructs.charts import FLUX_DISTRIBUTION, FLUX_INSTANCE, FLUX_OPERATOR
+from platform_constructs.charts import FLUX_DISTRIBUTION, FLUX_INSTANCE, FLUX_OPERATOR, pinned_release
 from platform_constructs.raw_manifests import raw_manifests_release
 
 SYNC_NAME = "flux-system"
@@ -107,32 +105,22 @@ class Flux(Construct):
         super().__init__(scope, id)
         p = props
         self.props = p
-        self.operator = Release(
+        self.operator = pinned_release(
             self,
             "operator",
+            chart=FLUX_OPERATOR,
             name="flux-operator",
             namespace=p.namespace,
-            repository=FLUX_OPERATOR.repository,
-            chart=FLUX_OPERATOR.name,
-            version=FLUX_OPERATOR.version,
-            values=[yaml.safe_dump(flux_operator_values(), sort_keys=False)],
-            wait=True,
-            atomic=True,
-            cleanup_on_fail=True,
+            values=flux_operator_values(),
             depends_on=depends_on,
         )
-        self.instance = Release(
+        self.instance = pinned_release(
             self,
             "instance",
+            chart=FLUX_INSTANCE,
             name="flux",
             namespace=p.namespace,
-            repository=FLUX_INSTANCE.repository,
-            chart=FLUX_INSTANCE.name,
-            version=FLUX_INSTANCE.version,
-            values=[yaml.safe_dump(flux_instance_values(), sort_keys=False)],
-            wait=True,
-            atomic=True,
-            cleanup_on_fail=True,
+            values=flux_instance_values(),
             depends_on=[self.operator],
         )
         self.sync = raw_manifests_release(

@@ -52,6 +52,8 @@ class SecureBucketProps:
     """Delete current objects after this many days. Default: never."""
     noncurrent_expire_after_days: int = 30
     """Delete overwritten/deleted versions after this many days. Default: 30."""
+    keep_noncurrent_versions: int = 0
+    """Keep at least this many old versions regardless of age. Default: none kept."""
     data_access_principal_arns: Sequence[str] = ()
     """If set, only these IAM principals may read, write or delete objects (management
     actions stay with the account's administrators and the deploy role). Default: IAM decides."""
@@ -119,7 +121,9 @@ class SecureBucket(Construct):
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
             expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=p.expire_after_days)] if p.expire_after_days else None,
             noncurrent_version_expiration=[
-                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=p.noncurrent_expire_after_days)
+                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=p.noncurrent_expire_after_days, newer_noncurrent_versions=p.keep_noncurrent_versions or None
+                )
             ],
             abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)],
         )

@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from environments.errors import ConfigError
-from platform_constructs.charts import CERT_MANAGER, VAULT
+from platform_constructs.charts import CERT_MANAGER, VAULT, pinned_release
 from platform_constructs.raw_manifests import raw_manifests_release
 
 TLS_SECRET = "vault-tls"
@@ -157,34 +155,26 @@ class Vault(Construct):
         super().__init__(scope, id)
         p = props
         self.props = p
-        self.cert_manager = Release(
+        self.cert_manager = pinned_release(
             self,
             "cert-manager",
+            chart=CERT_MANAGER,
             name="cert-manager",
             namespace=p.cert_manager_namespace,
-            repository=CERT_MANAGER.repository,
-            chart=CERT_MANAGER.name,
-            version=CERT_MANAGER.version,
-            values=[yaml.safe_dump(cert_manager_values(), sort_keys=False)],
-            wait=True,
-            atomic=True,
-            cleanup_on_fail=True,
+            values=cert_manager_values(),
             depends_on=depends_on,
         )
         self.tls = raw_manifests_release(
             self, "tls", name="vault-tls", namespace=p.namespace, objects=tls_objects(p), depends_on=[self.cert_manager]
         )
-        self.release = Release(
+        # Servers stay unready until `vault operator init` (docs/vault.md): do not wait on them.
+        self.release = pinned_release(
             self,
             "vault",
+            chart=VAULT,
             name="vault",
             namespace=p.namespace,
-            repository=VAULT.repository,
-            chart=VAULT.name,
-            version=VAULT.version,
-            values=[yaml.safe_dump(vault_values(p), sort_keys=False)],
-            # Servers stay unready until `vault operator init` (docs/vault.md): do not wait on them.
-            wait=False,
-            atomic=False,
+            values=vault_values(p),
             depends_on=[self.tls],
+            wait=False,
         )
