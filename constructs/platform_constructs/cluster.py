@@ -292,26 +292,20 @@ class Cluster(Construct):
         )
 
         # --- access ---------------------------------------------------------------------
-        for i, arn in enumerate(p.platform_admin_role_arns):
-            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD")
-            EksAccessPolicyAssociation(
-                self,
-                f"admin-{i}-policy",
-                cluster_name=self.cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=CLUSTER_ADMIN_POLICY.format(partition=p.partition),
-                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
-            )
-        for i, arn in enumerate(p.viewer_role_arns):
-            entry = EksAccessEntry(self, f"viewer-{i}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD")
-            EksAccessPolicyAssociation(
-                self,
-                f"viewer-{i}-policy",
-                cluster_name=self.cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=VIEW_POLICY.format(partition=p.partition),
-                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
-            )
+        for kind, arns, policy in (
+            ("admin", p.platform_admin_role_arns, CLUSTER_ADMIN_POLICY),
+            ("viewer", p.viewer_role_arns, VIEW_POLICY),
+        ):
+            for i, arn in enumerate(arns):
+                entry = EksAccessEntry(self, f"{kind}-{i}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD")
+                EksAccessPolicyAssociation(
+                    self,
+                    f"{kind}-{i}-policy",
+                    cluster_name=self.cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=policy.format(partition=p.partition),
+                    access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
+                )
         for i, arn in enumerate(p.developer_role_arns):
             EksAccessEntry(
                 self,
