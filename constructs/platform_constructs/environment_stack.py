@@ -23,10 +23,10 @@ class EnvironmentStack(TerraformStack):
         self._logical_ids: dict[str, str] = {}
 
     def _allocate_logical_id(self, tf_element: Any) -> str:
-        node = getattr(tf_element, "node", tf_element)
-        path = str(node.path)
+        # One jsii round trip for the path; walking node.scopes would cost one per ancestor.
+        path = str(getattr(tf_element, "node", tf_element).path)
         # Generated ids (cdktf's cross-stack outputs) may hold '.', '[' or ']': not valid in Terraform names.
-        logical_id = re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(str(c.node.id) for c in node.scopes[2:]))
+        logical_id = re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(path.split("/")[1:]))
         owner = self._logical_ids.setdefault(logical_id, path)
         if owner != path:
             raise ValueError(f"Terraform address '{logical_id}' is claimed by both '{owner}' and '{path}'; rename one construct")
