@@ -31,7 +31,7 @@ STAMP_PY := $(VENV)/.synced
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev
+.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev test-emulator
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -84,6 +84,12 @@ snapshots: synth ## Synthesize, then write snapshots/<stack>.json (commit them; 
 
 snapshots-check: setup ## Fail if snapshots/ differs from cdktf.out (CI runs it after `make synth`)
 	$(PY) tools/snapshots.py --check
+
+try-dev: synth ## Deploy the dev platform to a local AWS emulator (moto on 127.0.0.1) and print its outputs; no AWS account needed
+	$(PY) tools/emulator.py try-dev
+
+test-emulator: setup ## Only the emulator tier (moto on loopback, ~5 min)
+	$(PY) -m pytest -m emulator
 
 scan: synth ## checkov over every synthesized AWS stack (skips only as written in code)
 	$(PY) tools/scan.py cdktf.out/stacks/*-platform cdktf.out/stacks/*-state

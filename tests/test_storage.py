@@ -72,3 +72,10 @@ def test_data_buckets_log_access_to_the_access_log_bucket(synth: Synth, env_name
     logging = res(synth, env_name, "aws_s3_bucket_logging")
     for purpose in DATA_BUCKETS:
         assert logging[f"storage_{purpose}_access-logging"]["target_bucket"] == "${aws_s3_bucket.storage_access-logs_bucket.bucket}"
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_access_logging_waits_for_the_policy_that_lets_s3_write_logs(synth: Synth, env_name: str) -> None:
+    for purpose in DATA_BUCKETS:
+        logging = res(synth, env_name, "aws_s3_bucket_logging")[f"storage_{purpose}_access-logging"]
+        assert logging["depends_on"] == ["aws_s3_bucket_policy.storage_access-logs_policy"]

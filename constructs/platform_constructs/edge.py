@@ -95,7 +95,11 @@ class Edge(Construct):
             "CKV2_AWS_71",
             "the wildcard is required: every application host under the environment's domain is served by this one ALB",
         )
-        options = TerraformIterator.from_complex_list(self.certificate.domain_validation_options, "domain_name")
+        # Iterate the set itself, keyed by domain: `tolist()` of a set that still holds unknown
+        # values (a new certificate) is wholly unknown at plan time, and for_each refuses it.
+        options = TerraformIterator.from_map(
+            Token.as_any_map(f"${{{{ for dvo in {self.certificate.fqn}.domain_validation_options : dvo.domain_name => dvo }}}}")
+        )
         validation_records = Route53Record(
             self,
             "certificate-validation-record",

@@ -59,6 +59,9 @@ class SecureBucketProps:
     actions stay with the account's administrators and the deploy role). Default: IAM decides."""
     access_log_bucket: str = ""
     """Bucket receiving S3 server access logs (prefix ``s3/<bucket>/``). Default: none."""
+    access_log_ready: Sequence[Any] = ()
+    """Resources that must exist before logging points at ``access_log_bucket`` (its policy
+    that lets S3 write there). Default: none."""
     extra_policy_statements: Sequence[dict[str, Any]] = ()
     """More bucket-policy statements (e.g. log delivery). Default: none."""
     prevent_destroy: bool = True
@@ -129,9 +132,15 @@ class SecureBucket(Construct):
         )
         self.lifecycle_rule = rule
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[rule])
+        self.logging: S3BucketLoggingA | None = None
         if p.access_log_bucket:
-            S3BucketLoggingA(
-                self, "access-logging", bucket=self.bucket.id, target_bucket=p.access_log_bucket, target_prefix=f"s3/{p.bucket_name}/"
+            self.logging = S3BucketLoggingA(
+                self,
+                "access-logging",
+                bucket=self.bucket.id,
+                target_bucket=p.access_log_bucket,
+                target_prefix=f"s3/{p.bucket_name}/",
+                depends_on=list(p.access_log_ready) or None,
             )
 
         statements: list[dict[str, Any]] = [
@@ -157,7 +166,7 @@ class SecureBucket(Construct):
             )
         statements.extend(p.extra_policy_statements)
         self.policy_document = {"Version": "2012-10-17", "Statement": statements}
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=json.dumps(self.policy_document, sort_keys=True))
+        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=json.dumps(self.policy_document, sort_keys=True))
 
     @property
     def name(self) -> str:

@@ -108,7 +108,7 @@ class Storage(Construct):
         )
 
         def data_bucket(id: str, name: str, role_arn: str, expire: int, what: str) -> SecureBucket:
-            return SecureBucket(
+            bucket = SecureBucket(
                 self,
                 id,
                 props=SecureBucketProps(
@@ -117,10 +117,13 @@ class Storage(Construct):
                     expire_after_days=expire,
                     data_access_principal_arns=[role_arn],
                     access_log_bucket=self.access_logs.name,
+                    # S3 must be allowed to write into the log bucket before logging points there.
+                    access_log_ready=[self.access_logs.policy],
                     prevent_destroy=p.prevent_destroy,
                     checkov_skips={"CKV_AWS_144": _NO_REPLICA.format(what=what), "CKV2_AWS_62": _NO_EVENTS.format(what=what)},
                 ),
             )
+            return bucket
 
         self.loki_chunks = data_bucket("loki-chunks", p.loki_chunks_bucket, p.loki_role_arn, p.log_retention_days, "log chunks")
         self.loki_ruler = data_bucket("loki-ruler", p.loki_ruler_bucket, p.loki_role_arn, 0, "ruler data")
