@@ -54,6 +54,8 @@ class Synth:
 
     outdir: Path
     seconds: float
+    provider_modules: tuple[str, ...]
+    """Provider modules the synth process had loaded when it finished."""
 
     @property
     def stacks(self) -> list[str]:
@@ -78,13 +80,22 @@ def _load(path: Path) -> dict[str, Any]:
     return _cache[path]
 
 
+# main.py's own code path (module-level setup, then main()), plus a record of which provider
+# modules the process loaded, written next to the output.
+_SYNTH = (
+    "import json, sys, main; code = main.main(); "
+    "open(sys.argv[1], 'w').write(json.dumps(sorted(m for m in sys.modules if m.startswith('cdktf_cdktf_provider_')))); "
+    "sys.exit(code)"
+)
+
+
 def run_synth(outdir: Path, **env: str) -> float:
-    """Run ``python main.py`` into ``outdir``; returns its wall time."""
+    """Run main.py's ``main()`` into ``outdir``; returns its wall time."""
     import time
 
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "main.py"],
+        [sys.executable, "-c", _SYNTH, str(outdir.parent / "provider-modules.json")],
         cwd=REPO,
         env=tool_env(CDKTF_OUTDIR=str(outdir), **env),
         capture_output=True,
@@ -101,7 +112,8 @@ def run_synth(outdir: Path, **env: str) -> float:
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
     seconds = run_synth(outdir)
-    return Synth(outdir=outdir, seconds=seconds)
+    modules = json.loads((outdir.parent / "provider-modules.json").read_text())
+    return Synth(outdir=outdir, seconds=seconds, provider_modules=tuple(modules))
 
 
 ENVIRONMENTS = ("dev", "stage", "prod")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ def values(synth: Synth, env: str, name: str) -> dict[str, Any]:
     return loaded
 
 
+@functools.cache
 def crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
     directory = SCHEMAS / "crds" / group
     if not directory.is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def test_the_type_checker_resolves_constructs_to_the_library(tmp_path: Path) -> 
     assert "scope: constructs.Construct, id: str" in out.stdout
 
 
-def test_our_constructs_import_as_platform_constructs() -> None:
-    from platform_constructs.network import Network
-
-    assert Network.__module__ == "platform_constructs.network"
+def test_our_constructs_resolve_as_platform_constructs_under_constructs_dir() -> None:
+    spec = importlib.util.find_spec("platform_constructs.network")
+    assert spec is not None and spec.origin is not None
+    assert Path(spec.origin) == REPO / "constructs" / "platform_constructs" / "network.py"
