@@ -91,8 +91,8 @@ try-dev: synth ## Deploy the dev platform to a local AWS emulator (moto on 127.0
 test-emulator: setup ## Only the emulator tier (moto on loopback, ~5 min)
 	$(PY) -m pytest -m emulator
 
-scan: synth ## checkov over every synthesized AWS stack (skips only as written in code)
-	$(PY) tools/scan.py cdktf.out/stacks/*-platform cdktf.out/stacks/*-state
+scan: synth ## checkov over every synthesized stack (skips only as written in code), as the tests do
+	$(PY) tools/scan.py cdktf.out/stacks/*
 
 bench: setup ## Median wall time and peak RSS of a full synth, optimized vs naive imports
 	$(PY) tools/bench.py

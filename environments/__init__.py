@@ -26,7 +26,9 @@ def load_environments(names: Sequence[str] = ENVIRONMENT_MODULES) -> tuple[Envir
             module = importlib.import_module(f"environments.{name}")
         except ConfigError as err:
             raise err.within(name) from None
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as err:
+            if err.name != f"environments.{name}":
+                raise  # an import inside the module is broken: that is a bug, not a missing environment
             raise ConfigError("environments", f"no module environments/{name}.py", name) from None
         config = getattr(module, "CONFIG", None)
         if not isinstance(config, EnvironmentConfig):

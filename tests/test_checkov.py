@@ -1,4 +1,4 @@
-"""checkov over every synthesized AWS stack: zero failed checks, every skip written in code."""
+"""checkov over every synthesized stack: zero failed checks, every skip written in code."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import pytest
 from conftest import ENVIRONMENTS, Synth
 from scan import ScanResult, declared_skips, scan
 
-AWS_STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "state", "bootstrap")]
+STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "state", "bootstrap")]
 
 
 @pytest.fixture(scope="module")
 def results(synth: Synth) -> dict[str, ScanResult]:
-    return {r.stack: r for r in scan([synth.stack_dir(s) for s in AWS_STACKS])}
+    return {r.stack: r for r in scan([synth.stack_dir(s) for s in STACKS])}
 
 
-@pytest.mark.parametrize("stack", AWS_STACKS)
+@pytest.mark.parametrize("stack", STACKS)
 def test_checkov_finds_no_failed_check(results: dict[str, ScanResult], stack: str) -> None:
     result = results[stack]
     assert result.passed > 0
@@ -22,7 +22,7 @@ def test_checkov_finds_no_failed_check(results: dict[str, ScanResult], stack: st
 
 
 def test_every_skip_carries_a_written_reason(synth: Synth) -> None:
-    for stack in AWS_STACKS:
+    for stack in STACKS:
         for (address, check_id), reason in declared_skips(synth.stack(stack)).items():
             assert len(reason) > 20, f"{stack}: skip of {check_id} on {address} needs a real reason"
 
