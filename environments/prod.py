@@ -1,6 +1,7 @@
 """prod: tracks the newest release tag (vX.Y); highly available and protected."""
 
-from environments.config import (
+from environments.model import (
+    Channel,
     ClusterConfig,
     EnvironmentConfig,
     GitOpsConfig,
@@ -41,7 +42,8 @@ CONFIG = EnvironmentConfig(
         log_retention_days=365,
     ),
     # Newest release tag (vX.Y); release candidates are excluded by the range.
-    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="semver:>=0.0.0"),
-    storage=StorageConfig(log_retention_days=90, backup_retention_days=30),
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.RELEASES),
+    # The workload every six hours, kept 30 days; a weekly whole-cluster backup kept a quarter.
+    storage=StorageConfig(log_retention_days=90, backup_retention_days=30, cluster_backup_retention_days=90),
     tags={"project": "plato", "cost-center": "platform-prod"},
 )

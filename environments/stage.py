@@ -1,6 +1,7 @@
 """stage: tracks the newest release-candidate tag (vX.Y-rc.N); production-like, smaller."""
 
-from environments.config import (
+from environments.model import (
+    Channel,
     ClusterConfig,
     EnvironmentConfig,
     GitOpsConfig,
@@ -39,7 +40,7 @@ CONFIG = EnvironmentConfig(
         log_retention_days=90,
     ),
     # Newest tag, release candidates included (vX.Y-rc.N); see gitops/README.md.
-    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="semver:>=0.0.0-0"),
-    storage=StorageConfig(log_retention_days=30, backup_retention_days=14),
+    gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.RELEASE_CANDIDATES),
+    storage=StorageConfig(log_retention_days=14, backup_retention_days=14),
     tags={"project": "plato", "cost-center": "platform-stage"},
 )

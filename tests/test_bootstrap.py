@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -83,16 +84,23 @@ def test_platform_is_applied_before_bootstrap(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_the_outputs_configmap_carries_every_contract_key(synth: Synth, environments: Any, env_name: str) -> None:
+def test_the_outputs_configmap_is_the_platform_contract(synth: Synth, environments: Any, env_name: str) -> None:
     (cm,) = synth.resources(f"{env_name}-bootstrap", "kubernetes_config_map_v1").values()
     assert cm["metadata"]["name"] == contract.OUTPUTS_CONFIGMAP_NAME
     assert cm["metadata"]["namespace"] == "${kubernetes_namespace_v1.namespace-flux-system.metadata[0].name}"
-    assert set(cm["data"]) == set(contract.OUTPUT_KEYS)
     env = environments[env_name]
-    assert cm["data"]["DOMAIN"] == env.domain
-    assert cm["data"]["INGRESS_NODE_PORT"] == str(contract.INGRESS_NODE_PORT)
-    for key in ("CLUSTER_NAME", "CERTIFICATE_ARN", "LOKI_CHUNKS_BUCKET", "VELERO_BUCKET", "VAULT_KMS_KEY_ID", "INGRESS_TARGET_GROUP_ARN"):
-        assert "data.terraform_remote_state" in cm["data"][key], f"{key} is not read from the platform state"
+    expected = contract.placeholder_contract(env).config_map()
+    assert set(cm["data"]) == set(expected), "the ConfigMap and the tests' stand-in derive from the same contract"
+    generated = {f.name for f in dataclasses.fields(contract.Generated)}
+    for f in dataclasses.fields(contract.PlatformContract):
+        key = f.metadata["contract"].key
+        if key is None or key not in cm["data"]:
+            continue
+        if f.name in generated:
+            assert "data.terraform_remote_state" in cm["data"][key], f"{key} is not read from the platform state"
+        else:
+            assert cm["data"][key] == expected[key], f"{key} is derived from the configuration"
+    assert cm["data"]["INGRESS_NODE_PORT"] == str(env.edge.ingress_node_port)
 
 
 # --- Flux ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from environments import load_environments
 from tools.ci import delivery, install_tools, stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -573,10 +574,17 @@ def test_the_ci_variables_are_the_ones_the_jobs_read_and_only_deploy_roles_are_p
             assert stack.ROLE_ARN.match(variable["value"])
 
 
-def test_the_iam_patterns_cover_every_environment_of_the_delivery_flow() -> None:
+def test_the_iam_patterns_are_those_of_each_environments_delivery_channel() -> None:
     from tools.ci import trust_policy
 
-    assert set(trust_policy.DEPLOY_REFS) == set(delivery.TRACKS)
+    for env in load_environments():
+        like, not_like = env.gitops.track.iam_sub
+        setup = trust_policy.setup(env, "plato/platform", "https://gitlab.com")
+        (statement,) = setup["roles"]["plato-gitlab-deploy"]["trust_policy"]["Statement"]
+        assert statement["Condition"]["StringLike"]["gitlab.com:sub"] == f"project_path:plato/platform:{like}"
+        assert statement["Condition"].get("StringNotLike", {}).get("gitlab.com:sub") == (
+            f"project_path:plato/platform:{not_like}" if not_like else None
+        )
 
 
 def test_the_setup_command_prints_one_document_per_environment() -> None:

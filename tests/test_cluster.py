@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import ENVIRONMENTS, Synth
 
-from environments.eks_versions import EKS_ADDON_VERSIONS
+from environments.model.eks import EKS_ADDON_VERSIONS
 
 
 def res(synth: Synth, env: str, rtype: str) -> dict[str, Any]:

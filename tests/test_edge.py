@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from conftest import ENVIRONMENTS, Synth
 
-from platform_constructs import contract
-
 
 def res(synth: Synth, env: str, rtype: str) -> dict[str, Any]:
     return synth.resources(f"{env}-platform", rtype)
@@ -28,7 +26,8 @@ def resolve(synth: Synth, env: str, expr: str) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth, env_name: str) -> None:
+def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth, environments: Any, env_name: str) -> None:
+    port = environments[env_name].edge.ingress_node_port
     listeners = res(synth, env_name, "aws_lb_listener")
     (https,) = [listener for listener in listeners.values() if listener["port"] == 443]
     # 1. the listener belongs to the internet-facing ALB in the public subnets
@@ -41,7 +40,7 @@ def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth
     tg_name, tg = resolve(synth, env_name, action["target_group_arn"])
     # 3. ... which targets instances on ingress-nginx's node port
     assert tg["target_type"] == "instance"
-    assert tg["port"] == contract.INGRESS_NODE_PORT
+    assert tg["port"] == port
     # 4. every node group's ASG is registered in that target group
     attachments = res(synth, env_name, "aws_autoscaling_attachment").values()
     node_groups = res(synth, env_name, "aws_eks_node_group")
@@ -64,12 +63,10 @@ def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth
     assert len(ingress) == 1
     (rule,) = ingress
     assert rule["referenced_security_group_id"] == alb_sg_ref
-    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (contract.INGRESS_NODE_PORT, contract.INGRESS_NODE_PORT, "tcp")
+    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (port, port, "tcp")
     # 7. and the ALB may send only there
     egress = [r for r in res(synth, env_name, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == alb_sg_ref]
-    assert [(r["referenced_security_group_id"], r["from_port"], r["to_port"]) for r in egress] == [
-        (rule["security_group_id"], contract.INGRESS_NODE_PORT, contract.INGRESS_NODE_PORT)
-    ]
+    assert [(r["referenced_security_group_id"], r["from_port"], r["to_port"]) for r in egress] == [(rule["security_group_id"], port, port)]
     assert alb_name == "edge_alb"
 
 

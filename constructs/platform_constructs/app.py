@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from cdktf import App
 
-from environments.config import EnvironmentConfig
-from platform_constructs.bootstrap_stack import BootstrapStack
-from platform_constructs.platform_stack import PlatformStack
-from platform_constructs.state_bucket_stack import StateBucketStack
+from environments.model import EnvironmentConfig
+from platform_constructs.stacks.bootstrap import BootstrapStack
+from platform_constructs.stacks.platform import PlatformStack
+from platform_constructs.stacks.state import StateBucketStack
 
 
 def build_app(environments: Sequence[EnvironmentConfig], outdir: str | None = None) -> App:
@@ -18,5 +18,5 @@ def build_app(environments: Sequence[EnvironmentConfig], outdir: str | None = No
     for env in environments:
         StateBucketStack(app, env)
         platform = PlatformStack(app, env)
-        BootstrapStack(app, env, platform)
+        BootstrapStack(app, env, platform.contract)
     return app

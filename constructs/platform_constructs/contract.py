@@ -1,16 +1,29 @@
-"""The names Terraform and the GitOps tree must agree on, in one place.
+"""What Terraform and the GitOps tree must agree on, in one typed object.
 
-The platform stack grants AWS rights to Kubernetes service accounts (EKS Pod Identity
-associations name a namespace and a service account); the GitOps tree (``gitops/``)
-deploys the workloads that run as those service accounts. The bootstrap stack writes the
-platform's Terraform outputs into one ConfigMap that Flux substitutes from. Tests read
-both sides against this module, so a rename on one side fails the build instead of
-silently breaking a permission in a live cluster.
+The platform stack builds one :class:`PlatformContract` from its constructs. From it are
+derived, and from nowhere else:
+
+- the platform stack's Terraform outputs (:meth:`PlatformContract.terraform_outputs`);
+- the ``flux-system/platform-outputs`` ConfigMap the bootstrap stack writes, whose keys Flux
+  substitutes into the GitOps tree as ``${KEY}`` (:meth:`PlatformContract.config_map`);
+- the tests' stand-in for that ConfigMap (:func:`placeholder_contract`), built by the same
+  derivation from the environment's configuration, with plausible values only where AWS
+  generates them (ids, ARNs, DNS names).
+
+Values that cross the seam and come from configuration (the ingress node port, the domain,
+Loki's retention, each Velero Schedule's TTL) are derived from the same configuration fields
+as the AWS resources that must agree with them (the target group's port, the buckets' expiry).
+
+This module imports no cdktf, so the GitOps tests and tools can use it without a synth.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from environments.model import EnvironmentConfig
 
 
 @dataclass(frozen=True)
@@ -30,34 +43,12 @@ EBS_CSI = WorkloadIdentity("ebs-csi", "kube-system", "ebs-csi-controller-sa")
 
 WORKLOAD_IDENTITIES: tuple[WorkloadIdentity, ...] = (LOKI, EXTERNAL_DNS, VELERO, VAULT, EBS_CSI)
 
-#: The ConfigMap (in ``flux-system``) that carries Terraform outputs into the GitOps tree.
+#: The ConfigMap (in ``flux-system``) that carries the contract into the GitOps tree.
 OUTPUTS_CONFIGMAP_NAMESPACE = "flux-system"
 OUTPUTS_CONFIGMAP_NAME = "platform-outputs"
 
-#: Keys of that ConfigMap; Flux Kustomizations substitute ``${KEY}`` from them.
-OUTPUT_KEYS: tuple[str, ...] = (
-    "ENVIRONMENT",
-    "CLUSTER_NAME",
-    "AWS_REGION",
-    "AWS_ACCOUNT_ID",
-    "DOMAIN",
-    "HOSTED_ZONE_ID",
-    "CERTIFICATE_ARN",
-    "ALB_DNS_NAME",
-    "INGRESS_NODE_PORT",
-    "INGRESS_TARGET_GROUP_ARN",
-    "LOKI_CHUNKS_BUCKET",
-    "LOKI_RULER_BUCKET",
-    "VELERO_BUCKET",
-    "VAULT_KMS_KEY_ID",
-    "DEVELOPERS_GROUP",
-)
-
 #: Namespace of the seed's workload.
 APP_NAMESPACE = "project-plato"
-
-#: Fixed NodePort of ingress-nginx's HTTP port; the ALB target group forwards to it.
-INGRESS_NODE_PORT = 30080
 
 
 def workload_role_name(name_prefix: str, identity: WorkloadIdentity) -> str:
@@ -71,3 +62,190 @@ def workload_role_name(name_prefix: str, identity: WorkloadIdentity) -> str:
 
 def workload_role_arn(partition: str, account_id: str, name_prefix: str, identity: WorkloadIdentity) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{workload_role_name(name_prefix, identity)}"
+
+
+def hours(days: int) -> str:
+    """A duration in days as Go's ``time.Duration`` text (Loki's and Velero's format): ``7`` -> ``168h``."""
+    return f"{days * 24}h"
+
+
+# --- the contract ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one contract value leaves the platform stack."""
+
+    output: str | None
+    """Name of the platform stack's Terraform output, or ``None``."""
+    key: str | None
+    """Key of the outputs ConfigMap the GitOps tree substitutes, or ``None``."""
+    description: str
+
+
+def _f(output: str | None, key: str | None, description: str) -> Any:
+    from dataclasses import field
+
+    return field(metadata={"contract": Field(output, key, description)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Generated:
+    """What only AWS knows once the platform is applied: ids, ARNs, endpoints, DNS names.
+
+    In the platform stack each is a Terraform reference (a token); in tests each is a
+    plausible stand-in (:func:`placeholder_generated`)."""
+
+    vpc_id: str
+    private_subnet_ids: Sequence[str]
+    public_subnet_ids: Sequence[str]
+    cluster_name: str
+    cluster_arn: str
+    cluster_endpoint: str
+    cluster_certificate_authority: str
+    cluster_oidc_issuer: str
+    cluster_security_group_id: str
+    cluster_secrets_kms_key_arn: str
+    log_kms_key_arn: str
+    storage_kms_key_arn: str
+    vault_kms_key_id: str
+    vault_kms_key_arn: str
+    role_arns: Mapping[str, str]
+    """Pod Identity role ARN per :data:`WORKLOAD_IDENTITIES` component."""
+    hosted_zone_id: str
+    hosted_zone_name_servers: Sequence[str]
+    certificate_arn: str
+    alb_dns_name: str
+    ingress_target_group_arn: str
+    loki_chunks_bucket: str
+    loki_ruler_bucket: str
+    velero_bucket: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformContract:
+    """Every value the platform hands on: to the bootstrap stack, to operators (outputs) and
+    to the GitOps tree (ConfigMap keys). Field metadata says where each one goes."""
+
+    environment: str = _f(None, "ENVIRONMENT", "Name of the environment")
+    aws_region: str = _f(None, "AWS_REGION", "Region of the environment")
+    vpc_id: str = _f("vpc_id", None, "VPC of the environment")
+    private_subnet_ids: Sequence[str] = _f("private_subnet_ids", None, "Private subnets (nodes)")
+    public_subnet_ids: Sequence[str] = _f("public_subnet_ids", None, "Public subnets (ALB, NAT)")
+    cluster_name: str = _f("cluster_name", "CLUSTER_NAME", "EKS cluster name")
+    cluster_arn: str = _f("cluster_arn", None, "EKS cluster ARN")
+    cluster_endpoint: str = _f("cluster_endpoint", None, "Kubernetes API endpoint")
+    cluster_certificate_authority: str = _f("cluster_certificate_authority", None, "Base64 CA bundle of the API endpoint")
+    cluster_oidc_issuer: str = _f("cluster_oidc_issuer", None, "OIDC issuer of the cluster")
+    cluster_security_group_id: str = _f("cluster_security_group_id", None, "Security group EKS created for the cluster")
+    cluster_secrets_kms_key_arn: str = _f("cluster_secrets_kms_key_arn", None, "KMS key encrypting Kubernetes Secrets")
+    log_kms_key_arn: str = _f("log_kms_key_arn", None, "KMS key of the CloudWatch log groups")
+    storage_kms_key_arn: str = _f("storage_kms_key_arn", None, "KMS key of the Loki and Velero buckets")
+    vault_kms_key_id: str = _f("vault_kms_key_id", None, "KMS key Vault auto-unseals with")
+    vault_kms_key_arn: str = _f("vault_kms_key_arn", None, "ARN of Vault's unseal key")
+    role_arns: Mapping[str, str] = _f(None, None, "Pod Identity role ARN per component (outputs <component>_role_arn)")
+    domain: str = _f("domain", "DOMAIN", "The environment's domain")
+    hosted_zone_id: str = _f("hosted_zone_id", "HOSTED_ZONE_ID", "Route53 zone of the domain")
+    hosted_zone_name_servers: Sequence[str] = _f("hosted_zone_name_servers", None, "Name servers to delegate the zone to")
+    certificate_arn: str = _f("certificate_arn", None, "ACM certificate of the domain and its wildcard")
+    alb_dns_name: str = _f("alb_dns_name", "ALB_DNS_NAME", "DNS name of the ALB")
+    ingress_target_group_arn: str = _f("ingress_target_group_arn", None, "Target group the ALB forwards to")
+    ingress_node_port: int = _f("ingress_node_port", "INGRESS_NODE_PORT", "NodePort ingress-nginx must listen on")
+    loki_chunks_bucket: str = _f("loki_chunks_bucket", "LOKI_CHUNKS_BUCKET", "Loki chunks bucket")
+    loki_ruler_bucket: str = _f("loki_ruler_bucket", "LOKI_RULER_BUCKET", "Loki ruler bucket")
+    loki_retention: str = _f(None, "LOKI_RETENTION", "Loki's retention_period (the chunks bucket expires objects a margin later)")
+    velero_bucket: str = _f("velero_bucket", "VELERO_BUCKET", "Velero backup bucket")
+    velero_backup_ttl: str = _f(None, "VELERO_BACKUP_TTL", "TTL of the workload's backups (the bucket expires objects a margin later)")
+    velero_cluster_backup_ttl: str | None = _f(
+        None, "VELERO_CLUSTER_BACKUP_TTL", "TTL of the weekly whole-cluster backups; absent when the environment takes none"
+    )
+    developers_group: str = _f("developers_group", "DEVELOPERS_GROUP", "Kubernetes group of the developers")
+
+    @classmethod
+    def build(cls, env: EnvironmentConfig, generated: Generated) -> PlatformContract:
+        """The contract of ``env``: configuration-derived values plus what AWS generates."""
+        storage = env.storage
+        values = {f.name: getattr(generated, f.name) for f in fields(Generated)}
+        return cls(
+            environment=env.name,
+            aws_region=env.region,
+            domain=env.domain,
+            ingress_node_port=env.edge.ingress_node_port,
+            loki_retention=hours(storage.log_retention_days),
+            velero_backup_ttl=hours(storage.backup_retention_days),
+            velero_cluster_backup_ttl=hours(storage.cluster_backup_retention_days) if storage.cluster_backup_retention_days else None,
+            developers_group=env.cluster.developers_group,
+            **values,
+        )
+
+    def config_map(self) -> dict[str, str]:
+        """The ``platform-outputs`` ConfigMap: every key whose value is set, as text."""
+        data: dict[str, str] = {}
+        for f in fields(self):
+            spec: Field = f.metadata["contract"]
+            value = getattr(self, f.name)
+            if spec.key is not None and value is not None:
+                data[spec.key] = str(value)
+        return data
+
+    def terraform_outputs(self) -> list[tuple[str, Any, str]]:
+        """``(name, value, description)`` of every Terraform output of the platform stack."""
+        found: list[tuple[str, Any, str]] = []
+        for f in fields(self):
+            spec: Field = f.metadata["contract"]
+            if spec.output is not None:
+                found.append((spec.output, getattr(self, f.name), spec.description))
+        for identity in WORKLOAD_IDENTITIES:
+            found.append(
+                (
+                    f"{identity.component.replace('-', '_')}_role_arn",
+                    self.role_arns[identity.component],
+                    f"Pod Identity role of {identity.component}",
+                )
+            )
+        return found
+
+
+def config_map_keys() -> tuple[str, ...]:
+    """Every key the ConfigMap can carry (some only in some environments)."""
+    return tuple(f.metadata["contract"].key for f in fields(PlatformContract) if f.metadata["contract"].key)
+
+
+# --- plausible stand-ins for tests and docs -------------------------------------------------
+
+
+def placeholder_generated(env: EnvironmentConfig) -> Generated:
+    """What AWS would report for ``env``: names exactly as the platform stack sets them,
+    made-up ids and ARNs of the right shape where AWS chooses them."""
+    account, region, prefix = env.account_id, env.region, env.name_prefix
+    digits = account[-4:]
+    return Generated(
+        vpc_id=f"vpc-0{digits}aaaabbbbcccc",
+        private_subnet_ids=[f"subnet-0{digits}{i:04d}private" for i in range(env.network.az_count)],
+        public_subnet_ids=[f"subnet-0{digits}{i:04d}public" for i in range(env.network.az_count)],
+        cluster_name=env.cluster_name,
+        cluster_arn=f"arn:{env.partition}:eks:{region}:{account}:cluster/{env.cluster_name}",
+        cluster_endpoint=f"https://{digits}ABCDEF0123456789.gr7.{region}.eks.amazonaws.com",
+        cluster_certificate_authority="LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==",
+        cluster_oidc_issuer=f"https://oidc.eks.{region}.amazonaws.com/id/{digits}ABCDEF0123456789",
+        cluster_security_group_id=f"sg-0{digits}cluster0000",
+        cluster_secrets_kms_key_arn=f"arn:{env.partition}:kms:{region}:{account}:key/0000{digits}-0000-4000-8000-000000000001",
+        log_kms_key_arn=f"arn:{env.partition}:kms:{region}:{account}:key/0000{digits}-0000-4000-8000-000000000002",
+        storage_kms_key_arn=f"arn:{env.partition}:kms:{region}:{account}:key/0000{digits}-0000-4000-8000-000000000003",
+        vault_kms_key_id=f"0000{digits}-0000-4000-8000-000000000004",
+        vault_kms_key_arn=f"arn:{env.partition}:kms:{region}:{account}:key/0000{digits}-0000-4000-8000-000000000004",
+        role_arns={i.component: workload_role_arn(env.partition, account, prefix, i) for i in WORKLOAD_IDENTITIES},
+        hosted_zone_id=f"Z0{digits}{env.name.upper():A<14}"[:21],
+        hosted_zone_name_servers=["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"],
+        certificate_arn=f"arn:{env.partition}:acm:{region}:{account}:certificate/0f6d1c2e-5b7a-4c1d-9e8f-00000000{digits}",
+        alb_dns_name=f"{prefix}-edge-1234567890.{region}.elb.amazonaws.com",
+        ingress_target_group_arn=f"arn:{env.partition}:elasticloadbalancing:{region}:{account}:targetgroup/{prefix}-ingress/73e2d6bc24d8a067",
+        loki_chunks_bucket=env.bucket_name("loki-chunks"),
+        loki_ruler_bucket=env.bucket_name("loki-ruler"),
+        velero_bucket=env.bucket_name("velero"),
+    )
+
+
+def placeholder_contract(env: EnvironmentConfig) -> PlatformContract:
+    """The contract ``env``'s platform stack would hand on once applied."""
+    return PlatformContract.build(env, placeholder_generated(env))

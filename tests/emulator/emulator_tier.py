@@ -21,7 +21,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from emulator import (
+
+from environments import REGISTRY
+from tools.emulator import (
     DUMMY_CREDENTIAL,
     EmulatedStack,
     Emulator,
@@ -35,7 +37,7 @@ from emulator import (
 )
 
 REGION = "eu-central-1"
-ENVIRONMENTS = ("dev", "stage", "prod")
+ENVIRONMENTS = REGISTRY
 DEFAULT_ACCOUNT = "123456789012"  # moto's own account: nothing may land there
 
 PHASES = ("server", "states", "init", "accounts", "plans", "apply", "replan", "lock", "destroy", "stop")

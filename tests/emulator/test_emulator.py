@@ -5,7 +5,7 @@ directory), the platform stack's real S3 backend is initialized on the emulator 
 platform is planned - everything, including what the emulator cannot apply. dev is then
 applied, re-planned, locked, and destroyed, and the states of stage and prod are checked
 untouched. What the emulator does not model is left out of apply by one switch
-(``EXCLUDED_RESOURCE_TYPES`` in ``tools/emulator.py``), always printed; see docs/emulator.md.
+(``EXCLUDED_RESOURCE_TYPES`` in ``tools/emulator/catalogue.py``), always printed; see docs/emulator.md.
 
 Fails, never skips, when Terraform, moto or the provider mirror is missing. One server per
 module; dev is applied once. Set ``PLATO_EMULATOR_STACKS=<cdktf.out>`` to reuse an existing
@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator import (
+from emulator_tier import DEFAULT_ACCOUNT, ENVIRONMENTS, Account, Tier
+
+from tools.emulator import (
     DEAD_PROXY,
     EMULATOR_QUIRKS,
     EXCLUSIONS_OVERRIDE_FILE,
@@ -37,7 +39,6 @@ from emulator import (
     terraform_binary,
     write_cli_config,
 )
-from emulator_tier import DEFAULT_ACCOUNT, ENVIRONMENTS, Account, Tier
 
 pytestmark = pytest.mark.emulator
 
@@ -315,7 +316,7 @@ def _report(request: pytest.FixtureRequest, tier: Tier) -> None:
     for phase, seconds in tier.timings.items():
         lines.append(f"   {phase:<8} {seconds:6.1f}s")
     lines.append(f"   total    {sum(tier.timings.values()):6.1f}s")
-    lines.append("== planned but not applied (EXCLUDED_RESOURCE_TYPES in tools/emulator.py)")
+    lines.append("== planned but not applied (EXCLUDED_RESOURCE_TYPES in tools/emulator/catalogue.py)")
     for stack in (s for s in (tier.states.get("dev"), tier.platforms.get("dev")) if s is not None):
         lines.extend("   " + line for line in describe_exclusions(stack))
     for number, round_ in enumerate(tier.replans, 1):

@@ -1,11 +1,11 @@
 """Build the GitOps tree the way Flux walks it.
 
-For each environment the tests start where Flux's root Kustomization starts,
-``gitops/clusters/<env>``, build it with ``kubectl kustomize``, and follow every Flux
-``Kustomization`` it defines: build that object's ``spec.path`` and apply its
-``postBuild`` variable substitution with a ConfigMap of plausible Terraform outputs (one
-value for every key of ``contract.OUTPUT_KEYS``). What the tests assert on is therefore
-what kustomize-controller would apply to the cluster.
+For each environment the tests start from Flux's root Kustomization exactly as the bootstrap
+stack creates it (``gitops/clusters/<env>``), build its path with ``kubectl kustomize``, and
+follow every Flux ``Kustomization`` found: build that object's ``spec.path`` and apply its
+``postBuild`` variable substitution with the ConfigMap the platform contract derives for the
+environment (:func:`platform_outputs`). What the tests assert on is therefore what
+kustomize-controller would apply to the cluster.
 
 Missing tools or schemas fail the tests that need them (pytest.fail); nothing is skipped.
 
@@ -33,13 +33,17 @@ from typing import Any
 import pytest
 import yaml
 
+from environments import REGISTRY, load_environments
+from environments.model import EnvironmentConfig
 from platform_constructs import contract
+from platform_constructs.bootstrap.flux import FluxProps, sync_objects
+from platform_constructs.stacks.bootstrap import cluster_path
 
 REPO = Path(__file__).resolve().parents[2]
 GITOPS = REPO / "gitops"
 # In CI the shared schemas sit next to the repository's checkout (../shared/schemas).
 SCHEMAS = REPO.parent / "shared" / "schemas"
-ENVIRONMENTS = ("dev", "stage", "prod")
+ENVIRONMENTS = REGISTRY
 
 FLUX_KUSTOMIZATION = ("kustomize.toolkit.fluxcd.io", "Kustomization")
 SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"
@@ -50,41 +54,24 @@ VARIABLE_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
 DOLLAR_HAZARD = re.compile(r"\$[{_A-Za-z]")
 
 
-# Plausible Terraform outputs per environment, keyed like the platform-outputs ConfigMap.
-# The ConfigMap the tests substitute from holds exactly contract.OUTPUT_KEYS; a key here
-# that the contract does not (yet) define is not substituted.
-PLAUSIBLE_OUTPUTS: dict[str, dict[str, str]] = {
-    env: {
-        "ENVIRONMENT": env,
-        "CLUSTER_NAME": f"plato-{env}",
-        "AWS_REGION": "eu-central-1",
-        "AWS_ACCOUNT_ID": account,
-        "DOMAIN": f"{env}.plato.example.com",
-        "HOSTED_ZONE_ID": zone,
-        "CERTIFICATE_ARN": f"arn:aws:acm:eu-central-1:{account}:certificate/0f6d1c2e-5b7a-4c1d-9e8f-{account}",
-        "INGRESS_NODE_PORT": str(contract.INGRESS_NODE_PORT),
-        "INGRESS_TARGET_GROUP_ARN": f"arn:aws:elasticloadbalancing:eu-central-1:{account}:targetgroup/plato-{env}-ingress/73e2d6bc24d8a067",
-        "ALB_DNS_NAME": f"internet-facing-plato-{env}-1234567890.eu-central-1.elb.amazonaws.com",
-        "LOKI_CHUNKS_BUCKET": f"plato-{env}-loki-chunks-{account}",
-        "LOKI_RULER_BUCKET": f"plato-{env}-loki-ruler-{account}",
-        "VELERO_BUCKET": f"plato-{env}-velero-{account}",
-        "VAULT_KMS_KEY_ID": "mrk-1234abcd12ab34cd56ef1234567890ab",
-        "DEVELOPERS_GROUP": "plato-developers",
-    }
-    for env, account, zone in (
-        ("dev", "111111111111", "Z0123456789DEVAAAAAAA"),
-        ("stage", "222222222222", "Z0123456789STAGEAAAAA"),
-        ("prod", "333333333333", "Z0123456789PRODAAAAAA"),
-    )
-}
-
-
 def platform_outputs(env: str) -> dict[str, str]:
-    """The data of the platform-outputs ConfigMap Terraform writes for ``env``."""
-    missing = [key for key in contract.OUTPUT_KEYS if key not in PLAUSIBLE_OUTPUTS[env]]
-    if missing:
-        pytest.fail(f"tests/gitops has no plausible value for contract.OUTPUT_KEYS {missing}; add one to PLAUSIBLE_OUTPUTS")
-    return {key: PLAUSIBLE_OUTPUTS[env][key] for key in contract.OUTPUT_KEYS}
+    """The data of the platform-outputs ConfigMap Terraform writes for ``env``: the platform
+    contract built from the environment's configuration, with plausible stand-ins only for
+    what AWS generates (ids, ARNs, DNS names)."""
+    return contract.placeholder_contract(environment(env)).config_map()
+
+
+@cache
+def environment(env: str) -> EnvironmentConfig:
+    return {e.name: e for e in load_environments()}[env]
+
+
+def root_kustomization(env: str) -> dict[str, Any]:
+    """Flux's root Kustomization exactly as the bootstrap stack creates it."""
+    config = environment(env)
+    props = FluxProps(repository_url=config.gitops.repository_url, git_ref=config.gitops.track.flux_ref, path=cluster_path(config))
+    (kustomization,) = [o for o in sync_objects(props) if o["kind"] == "Kustomization"]
+    return kustomization
 
 
 def require_kubectl() -> str:
@@ -116,7 +103,7 @@ class Rendered:
 
     obj: dict[str, Any]
     layer: str
-    """The Flux Kustomization that applies it ("<cluster>" for the root path)."""
+    """The Flux Kustomization that applies it ("flux-system" for the root one)."""
 
     @property
     def kind(self) -> str:
@@ -206,9 +193,7 @@ def substitute(obj: dict[str, Any], variables: dict[str, str], tree: Tree, layer
 
 def build_tree(env: str) -> Tree:
     tree = Tree(env=env, outputs=platform_outputs(env))
-    root = [Rendered(obj, "<cluster>") for obj in kustomize_build(GITOPS / "clusters" / env)]
-    tree.objects.extend(root)
-    pending = [r.obj for r in root]
+    pending = [root_kustomization(env)]
     while pending:
         obj = pending.pop(0)
         if (group_of(obj["apiVersion"]), obj["kind"]) != FLUX_KUSTOMIZATION:

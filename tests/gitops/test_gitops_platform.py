@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from gitops_tree import ENVIRONMENTS, SCHEMAS, all_trees, require_schemas, tree_of
+from gitops_tree import ENVIRONMENTS, SCHEMAS, all_trees, environment, require_schemas, tree_of
 
 from platform_constructs import contract
 
@@ -46,11 +46,11 @@ def test_every_pod_identity_service_account_of_the_contract_is_accounted_for() -
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_ingress_nginx_listens_on_the_contract_node_port_behind_the_alb(env: str) -> None:
+def test_ingress_nginx_listens_on_the_configured_node_port_behind_the_alb(env: str) -> None:
     tree = tree_of(env)
     controller = tree.helm_values("ingress-nginx", "ingress-nginx")["controller"]
     assert controller["service"]["type"] == "NodePort"
-    assert controller["service"]["nodePorts"]["http"] == contract.INGRESS_NODE_PORT
+    assert controller["service"]["nodePorts"]["http"] == environment(env).edge.ingress_node_port
     assert controller["service"]["enableHttps"] is False, "TLS ends at the ALB"
     config = controller["config"]
     assert config["use-forwarded-headers"] == "true"

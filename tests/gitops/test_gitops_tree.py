@@ -38,7 +38,7 @@ EXTERNAL_NAMESPACES = {"flux-system", "kube-system"}
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_cluster_path_builds_with_kustomize_and_defines_the_three_layers(env: str) -> None:
     tree = tree_of(env)
-    assert set(tree.kustomizations) == set(LAYERS)
+    assert set(tree.kustomizations) == {"flux-system", *LAYERS}, "the root Kustomization and the three layers"
     for name, kustomization in tree.kustomizations.items():
         assert any(r.layer == name for r in tree.objects), f"{tree.env}: layer {name} applies nothing"
         assert kustomization["spec"]["path"].startswith("./gitops/"), kustomization["spec"]["path"]
@@ -72,14 +72,14 @@ def test_every_flux_kustomization_prunes_and_substitutes_from_the_terraform_outp
         assert not spec["postBuild"]["substituteFrom"][0].get("optional", False), name
 
 
-def test_clusters_differ_only_in_the_overlay_each_layer_uses() -> None:
-    def normalised(env: str) -> dict[str, str]:
-        directory = GITOPS / "clusters" / env
-        return {p.name: p.read_text().replace(f"/{env}\n", "/<env>\n") for p in sorted(directory.iterdir())}
-
-    reference = normalised("dev")
+def test_every_cluster_folder_applies_the_common_layers_and_nothing_that_does_not_differ() -> None:
     for env in ENVIRONMENTS:
-        assert normalised(env) == reference, f"clusters/{env} differs from clusters/dev in more than its overlay paths"
+        directory = GITOPS / "clusters" / env
+        assert (directory / "kustomization.yaml").is_file(), f"clusters/{env} is missing: add it when adding an environment"
+        kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+        assert "../base" in kustomization["resources"], f"clusters/{env} does not apply the common layers"
+    extra = sorted(p.name for p in (GITOPS / "clusters").iterdir() if p.is_dir() and p.name not in {*ENVIRONMENTS, "base"})
+    assert not extra, f"gitops/clusters has folders of no registered environment: {extra}"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -92,14 +92,20 @@ def test_every_layer_points_at_the_overlay_of_its_own_environment(env: str) -> N
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_substituted_variable_is_a_terraform_output(env: str) -> None:
+def test_every_substituted_variable_is_a_key_of_the_platform_contract(env: str) -> None:
     tree = tree_of(env)
     used = set().union(*tree.used_variables.values())
-    unknown = sorted(used - set(contract.OUTPUT_KEYS))
+    unknown = sorted(used - set(contract.config_map_keys()))
     assert not unknown, (
-        f"{tree.env}: the tree substitutes {unknown}, which are not keys of the platform-outputs ConfigMap "
-        "(contract.OUTPUT_KEYS); Terraform must write them first"
+        f"{tree.env}: the tree substitutes {unknown}, which the platform contract does not carry "
+        "(platform_constructs/contract.py, PlatformContract); Terraform must write them first"
     )
+
+
+def test_every_key_of_the_platform_contract_is_substituted_somewhere_in_the_tree() -> None:
+    used = set().union(*(set().union(*tree.used_variables.values()) for tree in all_trees().values()))
+    unused = sorted(set(contract.config_map_keys()) - used)
+    assert not unused, f"the platform contract carries {unused} into the ConfigMap, but no environment's tree uses them: use or remove them"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -325,3 +331,10 @@ def test_group_of_handles_core_objects() -> None:
     assert group_of("apps/v1") == "apps"
     assert is_custom_resource({"apiVersion": "helm.toolkit.fluxcd.io/v2"})
     assert not is_custom_resource({"apiVersion": "networking.k8s.io/v1"})
+
+
+def test_the_readme_table_of_configmap_keys_is_the_contracts() -> None:
+    readme = (GITOPS / "README.md").read_text()
+    section = readme.split("## What comes from Terraform", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", section.split("| key | used by |", 1)[1]))
+    assert documented == set(contract.config_map_keys())

@@ -1,14 +1,11 @@
-"""The delivery flow in one place: which Git ref each environment runs.
+"""Which Git ref each environment runs, for the drift check.
 
-- ``dev`` tracks the branch ``main`` (every merge deploys it);
-- ``stage`` tracks the newest release-candidate tag ``vX.Y-rc.N``;
-- ``prod`` tracks the newest release tag ``vX.Y`` (deployed after a manual approval).
-
-``.gitlab-ci.yml`` writes the same patterns in its rules (GitLab cannot import them);
-``tests/test_gitlab_ci.py`` fails when the two disagree.
-
-The scheduled drift pipeline of an environment runs ``delivery.py checkout <env>`` before it
-synthesizes, so drift is measured against what the environment runs, not against ``main``.
+The channels (``main``, release candidates, releases) and everything derived from them live
+in ``environments/model/delivery.py``; each environment names its channel in its
+configuration (``gitops.channel``). The generated ``.gitlab-ci.yml`` deploys each environment
+on its channel's refs; this module finds the newest such ref, and the scheduled drift
+pipeline of an environment runs ``delivery.py checkout <env>`` before it synthesizes, so drift
+is measured against what the environment runs, not against ``main``.
 """
 
 from __future__ import annotations
@@ -18,42 +15,35 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 
-MAIN_BRANCH = "main"
-RC_TAG = re.compile(r"^v\d+\.\d+-rc\.\d+$")
-"""A release-candidate tag, e.g. ``v1.0-rc.1``: deploys stage."""
-RELEASE_TAG = re.compile(r"^v\d+\.\d+$")
-"""A release tag, e.g. ``v1.0``: deploys prod."""
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from environments import ConfigError, load_environments  # noqa: E402
+from environments.model.delivery import MAIN_BRANCH, RC_TAG, RELEASE_TAG, Track  # noqa: E402
+
+__all__ = ["MAIN_BRANCH", "RC_TAG", "RELEASE_TAG", "DeliveryError", "newest_tag", "tracked_ref", "tracks"]
 
 
 class DeliveryError(Exception):
     """The ref an environment tracks cannot be determined or checked out."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Track:
-    """What one environment runs: a branch, or the newest tag matching a pattern."""
-
-    branch: str | None = None
-    tag: re.Pattern[str] | None = None
-
-    def __post_init__(self) -> None:
-        if (self.branch is None) == (self.tag is None):
-            raise ValueError("a track is either a branch or a tag pattern")
-
-
-TRACKS: dict[str, Track] = {
-    "dev": Track(branch=MAIN_BRANCH),
-    "stage": Track(tag=RC_TAG),
-    "prod": Track(tag=RELEASE_TAG),
-}
+def tracks() -> dict[str, Track]:
+    """Every registered environment's track, in registry order."""
+    try:
+        return {env.name: env.gitops.track for env in load_environments()}
+    except ConfigError as exc:
+        raise DeliveryError(str(exc)) from None
 
 
 def _track(environment: str) -> Track:
-    track = TRACKS.get(environment)
+    known = tracks()
+    track = known.get(environment)
     if track is None:
-        raise DeliveryError(f"unknown environment '{environment}' (one of {', '.join(TRACKS)})")
+        raise DeliveryError(f"unknown environment '{environment}' (one of {', '.join(known)})")
     return track
 
 
@@ -73,10 +63,10 @@ def tracked_ref(environment: str, tags: Iterable[str]) -> str:
     track = _track(environment)
     if track.branch is not None:
         return track.branch
-    assert track.tag is not None
-    tag = newest_tag(tags, track.tag)
+    assert track.tag_pattern is not None
+    tag = newest_tag(tags, track.tag_pattern)
     if tag is None:
-        raise DeliveryError(f"no tag matches {track.tag.pattern} yet, so nothing has been deployed to {environment}")
+        raise DeliveryError(f"no tag matches {track.tag_pattern.pattern} yet, so nothing has been deployed to {environment}")
     return tag
 
 
@@ -96,7 +86,7 @@ def remote_tags(remote: str = "origin") -> list[str]:
 
 def resolve(environment: str, remote: str = "origin") -> str:
     """The ref ``environment`` runs; asks ``remote`` for its tags only when the track is a tag."""
-    return tracked_ref(environment, remote_tags(remote) if _track(environment).tag else [])
+    return tracked_ref(environment, remote_tags(remote) if _track(environment).tag_pattern else [])
 
 
 def checkout(environment: str, remote: str = "origin") -> str:

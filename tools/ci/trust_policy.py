@@ -9,9 +9,10 @@ For every environment (``environments/``) it prints:
   pipeline of the project may assume it; it can read (``ReadOnlyAccess``, decrypting the
   state bucket through S3) and never write state. Terraform re-assumes it in place of the
   deploy role (tools/ci/stack.py), so its trust also admits itself;
-- ``<project>-gitlab-deploy``: the role of deploys. Only the ref the environment deploys from
-  may assume it (dev: branch ``main``; stage: tags ``v*-rc.*``; prod: tags ``v*`` but no
-  ``v*-*``); its one permission is assuming the environment's ``deploy_role_arn``;
+- ``<project>-gitlab-deploy``: the role of deploys. Only the refs of the environment's delivery
+  channel may assume it (``main``: the branch ``main``; release candidates: tags ``v*-rc.*``;
+  releases: tags ``v*`` but no ``v*-*``; ``environments/model/delivery.py``); its one
+  permission is assuming the environment's ``deploy_role_arn``;
 - the statement to add to the trust policy of ``deploy_role_arn``, and the CI/CD variables.
 
 AWS evaluates only the ``aud`` and ``sub`` claims of a GitLab token (IAM has no condition key
@@ -39,12 +40,6 @@ from tools.ci.stack import DEPLOY_ACCESS, PLAN_ACCESS  # noqa: E402
 
 AUDIENCE = "sts.amazonaws.com"
 READ_ONLY_POLICY = "arn:{partition}:iam::aws:policy/ReadOnlyAccess"
-# The ref each environment deploys from, as IAM string patterns on the token's `sub` claim.
-DEPLOY_REFS: dict[str, tuple[str, str | None]] = {
-    "dev": ("ref_type:branch:ref:main", None),
-    "stage": ("ref_type:tag:ref:v*-rc.*", None),
-    "prod": ("ref_type:tag:ref:v*", "ref_type:tag:ref:v*-*"),
-}
 
 
 def issuer_host(gitlab_url: str) -> str:
@@ -79,7 +74,8 @@ def setup(env: EnvironmentConfig, project_path: str, gitlab_url: str) -> dict[st
     plan_name, deploy_name = f"{env.project}-gitlab-plan", f"{env.project}-gitlab-deploy"
     plan_arn, deploy_arn = role_arn(env, plan_name), role_arn(env, deploy_name)
     state_objects = f"arn:{env.partition}:s3:::{env.state.bucket}/*"
-    deploy_like, deploy_not_like = DEPLOY_REFS[env.name]
+    # The refs the environment deploys from (its delivery channel), as IAM patterns on `sub`.
+    deploy_like, deploy_not_like = env.gitops.track.iam_sub
     return {
         "account": env.account_id,
         "oidc_provider": {"url": gitlab_url.rstrip("/"), "client_ids": [AUDIENCE]},

@@ -1,0 +1,1 @@
+"""The EKS cluster: control plane, node groups, add-ons, access, and workload identities."""

@@ -1,0 +1,117 @@
+"""The edge: ACM certificate, internet-facing ALB, and the path to the ingress controller on the nodes.
+
+Traffic path (tests/test_edge.py follows it hop by hop):
+
+    internet ─443─▶ ALB (TLS, ACM cert) ─HTTP:node port─▶ instance target group
+             ─80──▶ ALB: redirect to 443                   (every node group's ASG)
+                                                              │
+    node security group: only the ALB's security group, only the node port ◀┘
+
+The node port is the configuration's ``edge.ingress_node_port``; the GitOps tree receives it
+through the platform contract. The target group is attached to the node groups' Auto
+Scaling groups, so nodes register themselves as they come and go: no controller and no
+manual step. See docs/decisions/0009-alb-to-ingress-nginx.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.autoscaling_attachment import AutoscalingAttachment
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from constructs import Construct
+
+from platform_constructs.checkov import skip_check
+from platform_constructs.context import Deployment
+from platform_constructs.edge.certificate import DnsValidatedCertificate
+from platform_constructs.edge.load_balancer import LoadBalancer, LoadBalancerProps
+from platform_constructs.edge.security_groups import EdgeSecurityGroups
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeProps:
+    """Props of :class:`Edge`."""
+
+    domain: str
+    """The environment's domain; the certificate covers it and ``*.<domain>``."""
+    hosted_zone_id: str
+    """Zone of the validation and alias records."""
+    vpc_id: str
+    """VPC of the ALB and the nodes."""
+    public_subnet_ids: Sequence[str]
+    """Subnets of the internet-facing ALB."""
+    ingress_node_port: int
+    """NodePort of the ingress controller's HTTP listener on every node."""
+    access_log_bucket: str
+    """Bucket for ALB access logs (prefix ``alb/``)."""
+    deletion_protection: bool = True
+    """Refuse to delete the ALB. Default: on."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """TLS policy of the HTTPS listener. Default: TLS 1.3 and 1.2."""
+    waf_web_acl_arn: str = ""
+    """WAFv2 web ACL to associate. Default: none."""
+
+
+class Edge(Construct):
+    """Certificate, ALB, listeners, target group, the two security groups of the path and the
+    domain's alias records."""
+
+    def __init__(self, scope: Construct, id: str, *, deployment: Deployment, props: EdgeProps) -> None:
+        super().__init__(scope, id)
+        self.props = p = props
+        self.certificate = DnsValidatedCertificate(self, domain=p.domain, hosted_zone_id=p.hosted_zone_id)
+        self.security_groups = EdgeSecurityGroups(self, name_prefix=deployment.name_prefix, vpc_id=p.vpc_id, node_port=p.ingress_node_port)
+        self.load_balancer = LoadBalancer(
+            self,
+            props=LoadBalancerProps(
+                name_prefix=deployment.name_prefix,
+                vpc_id=p.vpc_id,
+                public_subnet_ids=p.public_subnet_ids,
+                security_group_id=self.security_groups.alb.id,
+                certificate_arn=self.certificate.validated_arn,
+                node_port=p.ingress_node_port,
+                access_log_bucket=p.access_log_bucket,
+                deletion_protection=p.deletion_protection,
+                ssl_policy=p.ssl_policy,
+                waf_web_acl_arn=p.waf_web_acl_arn,
+            ),
+        )
+        alb = self.load_balancer.alb
+        for name in (p.domain, f"*.{p.domain}"):
+            Route53Record(
+                self,
+                "alias-wildcard" if name.startswith("*") else "alias-apex",
+                zone_id=p.hosted_zone_id,
+                name=name,
+                type="A",
+                alias=Route53RecordAlias(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True),
+            )
+
+    def attach_to(self, autoscaling_group_names: Sequence[str]) -> None:
+        """Register every node of these Auto Scaling groups in the ingress target group."""
+        for i, name in enumerate(autoscaling_group_names):
+            attachment = AutoscalingAttachment(
+                self, f"node-group-{i}", autoscaling_group_name=name, lb_target_group_arn=self.load_balancer.target_group.arn
+            )
+            skip_check(
+                attachment,
+                "CKV2_AWS_15",
+                "the Auto Scaling group belongs to an EKS managed node group, which owns its health checks; the target group's own check gates traffic",
+            )
+
+    @property
+    def node_security_group_id(self) -> str:
+        return str(self.security_groups.nodes.id)
+
+    @property
+    def certificate_arn(self) -> str:
+        return self.certificate.validated_arn
+
+    @property
+    def alb_dns_name(self) -> str:
+        return str(self.load_balancer.alb.dns_name)
+
+    @property
+    def target_group_arn(self) -> str:
+        return str(self.load_balancer.target_group.arn)

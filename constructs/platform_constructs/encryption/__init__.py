@@ -1,0 +1,1 @@
+"""Customer-managed KMS keys."""

@@ -1,0 +1,1 @@
+"""The VPC of an environment."""

@@ -1,0 +1,1 @@
+"""The three stacks of an environment: state, platform (AWS) and bootstrap (in-cluster)."""

@@ -1,0 +1,119 @@
+"""S3 storage of the platform: Loki's chunks and ruler data, Velero's backups, access logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from constructs import Construct
+
+from platform_constructs.context import Deployment
+from platform_constructs.encryption.kms import customer_managed_key
+from platform_constructs.storage.secure_bucket import SecureBucket, SecureBucketProps
+
+_NO_REPLICA = "a replica in a second region is not worth its cost for {what}; versioning protects against deletion"
+_NO_EVENTS = "nothing consumes object notifications of {what}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageProps:
+    """Props of :class:`Storage`."""
+
+    loki_chunks_bucket: str
+    """Name of Loki's chunks bucket."""
+    loki_ruler_bucket: str
+    """Name of Loki's ruler bucket."""
+    velero_bucket: str
+    """Name of Velero's backup bucket."""
+    access_log_bucket: str
+    """Name of the bucket for ALB and S3 access logs."""
+    loki_role_arn: str
+    """The only principal that may touch Loki's objects."""
+    velero_role_arn: str
+    """The only principal that may touch Velero's objects."""
+    log_expiry_days: int
+    """Days after which the chunks bucket expires objects (a safety net behind Loki's own
+    retention: ``StorageConfig.log_bucket_expiry_days``)."""
+    backup_expiry_days: int
+    """Days after which the backup bucket expires objects (a safety net behind the longest
+    Velero TTL: ``StorageConfig.backup_bucket_expiry_days``)."""
+    access_log_retention_days: int = 90
+    """Days access logs live. Default: 90."""
+
+
+class Storage(Construct):
+    """One KMS key and four buckets.
+
+    Loki's and Velero's buckets are SSE-KMS with the storage key and deny object access to
+    everyone but their workload role. The access-log bucket is SSE-S3 because ALB and S3
+    log delivery cannot write with a customer-managed key.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, deployment: Deployment, props: StorageProps) -> None:
+        super().__init__(scope, id)
+        self.props = p = props
+        self.deployment = d = deployment
+        self.key = customer_managed_key(
+            self, "key", deployment=d, alias=f"{d.name_prefix}-storage", description=f"{d.name_prefix}: Loki and Velero buckets"
+        )
+        self.access_logs = self._access_log_bucket()
+        self.loki_chunks = self._data_bucket("loki-chunks", p.loki_chunks_bucket, p.loki_role_arn, p.log_expiry_days, "log chunks")
+        self.loki_ruler = self._data_bucket("loki-ruler", p.loki_ruler_bucket, p.loki_role_arn, 0, "ruler data")
+        self.velero = self._data_bucket("velero", p.velero_bucket, p.velero_role_arn, p.backup_expiry_days, "backups")
+
+    def _access_log_bucket(self) -> SecureBucket:
+        p, d = self.props, self.deployment
+        elb = DataAwsElbServiceAccount(self, "elb-account")
+        return SecureBucket(
+            self,
+            "access-logs",
+            props=SecureBucketProps(
+                bucket_name=p.access_log_bucket,
+                expire_after_days=p.access_log_retention_days,
+                prevent_destroy=d.prevent_destroy,
+                extra_policy_statements=[
+                    {
+                        "Sid": "AlbWritesAccessLogs",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": elb.arn},
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:{d.partition}:s3:::{p.access_log_bucket}/alb/AWSLogs/{d.account_id}/*",
+                    },
+                    {
+                        "Sid": "S3WritesServerAccessLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:{d.partition}:s3:::{p.access_log_bucket}/s3/*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": d.account_id}},
+                    },
+                ],
+                checkov_skips={
+                    "CKV_AWS_145": "ALB access-log and S3 server-access-log delivery only write to SSE-S3 buckets, not SSE-KMS",
+                    "CKV_AWS_18": "this is the access-log sink; logging it into itself would loop",
+                    "CKV_AWS_144": _NO_REPLICA.format(what="access logs"),
+                    "CKV2_AWS_62": _NO_EVENTS.format(what="access logs"),
+                },
+            ),
+        )
+
+    def _data_bucket(self, id: str, name: str, role_arn: str, expire: int, what: str) -> SecureBucket:
+        return SecureBucket(
+            self,
+            id,
+            props=SecureBucketProps(
+                bucket_name=name,
+                kms_key_arn=self.key.arn,
+                expire_after_days=expire,
+                data_access_principal_arns=[role_arn],
+                access_log_bucket=self.access_logs.name,
+                # S3 must be allowed to write into the log bucket before logging points there.
+                access_log_ready=[self.access_logs.policy],
+                prevent_destroy=self.deployment.prevent_destroy,
+                checkov_skips={"CKV_AWS_144": _NO_REPLICA.format(what=what), "CKV2_AWS_62": _NO_EVENTS.format(what=what)},
+            ),
+        )
+
+    @property
+    def key_arn(self) -> str:
+        return str(self.key.arn)
