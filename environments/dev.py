@@ -31,7 +31,7 @@ CONFIG = EnvironmentConfig(
         flow_log_retention_days=30,
     ),
     cluster=ClusterConfig(
-        kubernetes_version="1.33",
+        kubernetes_version="1.36",
         node_groups=(
             NodeGroupConfig(
                 name="general",

@@ -29,7 +29,7 @@ CONFIG = EnvironmentConfig(
         flow_log_retention_days=365,
     ),
     cluster=ClusterConfig(
-        kubernetes_version="1.33",
+        kubernetes_version="1.36",
         node_groups=(
             NodeGroupConfig(name="general", instance_types=("m6i.xlarge",), min_size=3, max_size=9, desired_size=3, disk_size_gib=100),
         ),

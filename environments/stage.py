@@ -29,7 +29,7 @@ CONFIG = EnvironmentConfig(
         flow_log_retention_days=90,
     ),
     cluster=ClusterConfig(
-        kubernetes_version="1.33",
+        kubernetes_version="1.36",
         node_groups=(NodeGroupConfig(name="general", instance_types=("m6i.large",), min_size=3, max_size=6, desired_size=3),),
         platform_admin_role_arns=("arn:aws:iam::222222222222:role/plato-platform-admin",),
         developer_role_arns=("arn:aws:iam::222222222222:role/plato-developer",),

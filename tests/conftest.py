@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO))
 
 
+import platform_constructs  # noqa: E402, F401 - first: provider packages load lazily in every test module
 from tools.toolchain import ToolchainError, synthesize, tool_env  # noqa: E402
 
 # jsii (in-process tests) must find the same Node.
@@ -83,10 +83,42 @@ def run_synth(outdir: Path, **env: str) -> float:
         raise AssertionError(str(exc)) from None
 
 
+_background_synth: dict[str, Any] = {}
+
+
+def _start_synth() -> None:
+    """Start the session's synth at once, so it runs while the tests that need none do."""
+    import tempfile
+    import time
+
+    outdir = Path(tempfile.mkdtemp(prefix="session-synth-")) / "cdktf.out"
+    code = _SYNTH.replace("sys.argv[1]", repr(str(outdir.parent / "provider-modules.json")))
+    _background_synth.update(
+        outdir=outdir,
+        started=time.perf_counter(),
+        proc=subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            env=tool_env(CDKTF_OUTDIR=str(outdir)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    )
+
+
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    seconds = run_synth(outdir)
+def synth() -> Synth:
+    import time
+
+    if not _background_synth:
+        _start_synth()
+    proc: subprocess.Popen[str] = _background_synth["proc"]
+    _, stderr = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(f"synth failed ({proc.returncode}):\n{stderr[-4000:]}")
+    outdir: Path = _background_synth["outdir"]
+    seconds = time.perf_counter() - _background_synth["started"]
     modules = json.loads((outdir.parent / "provider-modules.json").read_text())
     return Synth(outdir=outdir, seconds=seconds, provider_modules=tuple(modules))
 
@@ -101,6 +133,16 @@ def environments() -> Iterator[Any]:
     from environments import load_environments
 
     yield {e.name: e for e in load_environments()}
+
+
+def upstream_file(path: str) -> Path:
+    """A verified local copy of a pinned upstream file (tools/pins/upstream.py), or one failure line."""
+    from tools.pins.upstream import UpstreamError, materialize
+
+    try:
+        return materialize(path)
+    except UpstreamError as exc:
+        pytest.fail(str(exc))
 
 
 def require_tool(name: str) -> str:

@@ -12,11 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import ENVIRONMENTS, SHARED, Synth
+from conftest import ENVIRONMENTS, Synth, upstream_file
 
 from platform_constructs import contract
-
-SCHEMAS = SHARED / "schemas"
 
 
 def bootstrap(synth: Synth, env: str) -> dict[str, Any]:
@@ -35,17 +33,18 @@ def values(synth: Synth, env: str, name: str) -> dict[str, Any]:
 
 @functools.cache
 def crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
-    directory = SCHEMAS / "crds" / group
-    if not directory.is_dir():
-        pytest.fail(f"CRD schemas missing at {directory}")
-    for path in sorted(directory.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc.get("kind") == "CustomResourceDefinition" and doc["spec"]["names"]["kind"] == kind:
-                for v in doc["spec"]["versions"]:
-                    if v["name"] == version:
-                        schema: dict[str, Any] = v["schema"]["openAPIV3Schema"]
-                        return schema
-    pytest.fail(f"no CRD schema for {group}/{version} {kind}")
+    """The schema of the CRD the pinned installer ships (tools/pins/crds.py)."""
+    from tools.pins.crds import served_schemas
+    from tools.pins.upstream import UpstreamError
+
+    try:
+        schemas = served_schemas()
+    except UpstreamError as exc:
+        pytest.fail(str(exc))
+    schema = schemas.get((group, kind), {}).get(version)
+    if schema is None:
+        pytest.fail(f"no CRD schema for {group}/{version} {kind} among the pinned installers' CRDs (tools/pins/crds.py)")
+    return dict(schema)
 
 
 def validate_custom_resource(obj: dict[str, Any]) -> None:
@@ -166,7 +165,9 @@ def test_no_git_credentials_are_in_terraform(synth: Synth) -> None:
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
 def test_vault_values_validate_against_the_charts_schema(synth: Synth, env_name: str) -> None:
-    schema = json.loads((SCHEMAS / "charts" / "vault" / "values.schema.json").read_text())
+    from platform_constructs.bootstrap.charts import VAULT
+
+    schema = json.loads(upstream_file(f"catalog/charts/vault/{VAULT.version}/values.schema.json").read_text())
     jsonschema.validate(values(synth, env_name, "vault_vault"), schema)
 
 

@@ -444,9 +444,10 @@ def makefile_stamps() -> list[str]:
     makefile = (REPO / "Makefile").read_text()
     variables = dict(re.findall(r"^([A-Z_]+) := (.+)$", makefile, re.MULTILINE))
     paths = []
-    for name in ("STAMP_PY", "STAMP_NODE", "STAMP_CHECKOV"):
+    for name in ("STAMP_PY", "STAMP_NODE", "STAMP_CHECKOV", "STAMP_NODE_TOOLS"):
         value = variables[name]
-        value = value.replace("$(VENV)", ".venv").replace("$(CHECKOV_VENV)", ".tools/checkov").replace("$(CURDIR)/", "")
+        value = value.replace("$(VENV)", ".venv").replace("$(CHECKOV_VENV)", ".tools/checkov").replace("$(NODE_TOOLS)", "tools/node-tools")
+        value = value.replace("$(CURDIR)/", "")
         paths.append(value)
     return paths
 
@@ -609,16 +610,10 @@ def test_the_setup_command_prints_one_document_per_environment() -> None:
 
 @pytest.mark.terraform
 def test_terraform_accepts_the_read_only_override_next_to_a_stack(tmp_path: Path) -> None:
-    from check_tools import AWS_PROVIDER_VERSION, provider_mirror
+    from check_tools import AWS_PROVIDER_VERSION, terraform_cli_config
     from conftest import require_tool, tool_env
 
-    mirror = provider_mirror()
-    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws" / AWS_PROVIDER_VERSION).is_dir():
-        pytest.fail(f"the offline mirror of hashicorp/aws {AWS_PROVIDER_VERSION} is missing under {mirror} (set TF_PROVIDER_MIRROR)")
-    rc = tmp_path / "terraformrc"
-    rc.write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n}}\n'
-    )
+    rc = terraform_cli_config(tmp_path / "terraformrc")
     config = bootstrap_like_stack()
     del config["provider"]["helm"], config["provider"]["kubernetes"]
     config["terraform"]["required_providers"] = {"aws": {"source": "hashicorp/aws", "version": AWS_PROVIDER_VERSION}}

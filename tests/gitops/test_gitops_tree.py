@@ -19,6 +19,7 @@ from gitops_tree import (
     all_trees,
     checkov_once,
     crd_schemas_once,
+    environment,
     group_of,
     is_custom_resource,
     iter_pod_specs,
@@ -27,8 +28,6 @@ from gitops_tree import (
 
 from platform_constructs import contract
 
-# The clusters run Kubernetes 1.33 (environments/*.py, cluster.kubernetes_version).
-KUBERNETES_VERSION = "1.33"
 LAYERS = ("infra-controllers", "infra-configs", "apps")
 EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # Namespaces that exist without this tree: Flux's own (bootstrap) and Kubernetes'.
@@ -143,7 +142,7 @@ def test_core_objects_validate_against_the_kubernetes_schemas(env: str) -> None:
         if is_custom_resource(rendered.obj):
             continue
         try:
-            kubernetes_validate.validate(rendered.obj, KUBERNETES_VERSION, strict=True)
+            kubernetes_validate.validate(rendered.obj, environment(env).cluster.kubernetes_version, strict=True)
         except kubernetes_validate.ValidationError as error:
             errors.append(f"{rendered.ref}: {'.'.join(map(str, error.path))}: {error.message}")
         except kubernetes_validate.SchemaNotFoundError as error:
@@ -184,7 +183,7 @@ def test_custom_resources_validate_against_their_crds(env: str) -> None:
         group, version = rendered.obj["apiVersion"].split("/", 1)
         versions = crd_schemas.get((group, rendered.kind))
         if versions is None:
-            errors.append(f"{rendered.ref}: no CRD for {group}/{rendered.kind} in shared/schemas/crds")
+            errors.append(f"{rendered.ref}: no CRD for {group}/{rendered.kind} among the pinned installers' CRDs (tools/pins/crds.py)")
             continue
         if version not in versions:
             errors.append(f"{rendered.ref}: {group} serves {sorted(versions)} for {rendered.kind}, not {version}")

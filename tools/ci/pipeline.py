@@ -65,6 +65,11 @@ def rules_region() -> str:
     for channel in Channel:
         anchor = CHANNEL_ANCHORS[channel]
         lines += [f"  {anchor}: &{anchor}", f"    if: {TRACKS[channel].gitlab_rule}"]
+    lines += [
+        "  # The weekly check of every pin against the registries (pins:registries, docs/ci.md).",
+        "  pins-schedule: &pins-schedule",
+        '    if: $CI_PIPELINE_SOURCE == "schedule" && $PINS_CHECK == "true"',
+    ]
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ for venv in .venv .tools/pipenv .tools/checkov; do
 done
 
 # Order matters: node_modules' stamp depends on the venv's (Node comes from a wheel in it).
-for stamp in .venv/.synced node_modules/.installed .tools/checkov/.installed; do
+for stamp in .venv/.synced node_modules/.installed .tools/checkov/.installed tools/node-tools/node_modules/.installed; do
   if [[ -e $stamp ]]; then
     touch "$stamp"
     echo "reuse_cache: $stamp is current"

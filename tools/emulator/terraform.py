@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from tools.check_tools import AWS_PROVIDER_VERSION, provider_mirror
+from tools.check_tools import terraform_cli_config
 from tools.emulator.catalogue import EMULATOR_QUIRKS, excluded_types, stack_kind
 from tools.emulator.common import (
     DEAD_PROXY,
@@ -76,18 +76,11 @@ def terraform_binary() -> str:
 
 
 def write_cli_config(path: Path, mirror: Path | None = None) -> Path:
-    """A Terraform CLI config that installs hashicorp/aws only from the offline mirror."""
-    mirror = mirror or provider_mirror()
-    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws" / AWS_PROVIDER_VERSION).is_dir():
-        raise EmulatorError(
-            f"the offline mirror of hashicorp/aws {AWS_PROVIDER_VERSION} is missing under {mirror} (set TF_PROVIDER_MIRROR)"
-        )
-    path.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
-        "}\n"
-    )
-    return path
+    """A Terraform CLI config: hashicorp/aws from the offline mirror, or the registry without one."""
+    try:
+        return terraform_cli_config(path, mirror)
+    except FileNotFoundError as exc:
+        raise EmulatorError(str(exc)) from None
 
 
 class Emulator:

@@ -146,6 +146,12 @@ class ControlPlane:
             depends_on=depends_on,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=d.prevent_destroy),
         )
+        skip_check(
+            cluster,
+            "CKV_AWS_339",
+            "support is enforced with EKS's own dates instead: the configuration refuses a version past standard support "
+            "(environments/model/eks.py and its facts table); checkov's fixed list of versions lags EKS releases",
+        )
         if p.endpoint_public_access:
             reason = (
                 f"the public endpoint admits only {', '.join(p.public_access_cidrs)} (cluster.public_access_cidrs); "

@@ -29,6 +29,8 @@ class ClusterProps:
     """The control plane: version, endpoint exposure, logs."""
     node_groups: Sequence[NodeGroupConfig]
     """Managed node groups."""
+    node_ami_release: str
+    """The AL2023 node AMI release of every group, for the control plane's version."""
     node_security_group_ids: Sequence[str] = ()
     """Extra security groups on every node (e.g. the one the ALB may reach). Default: none."""
     addon_versions: Mapping[str, str]
@@ -59,6 +61,7 @@ class Cluster(Construct):
                 cluster_name=p.control_plane.cluster_name,
                 private_subnet_ids=p.control_plane.private_subnet_ids,
                 groups=p.node_groups,
+                ami_release_version=p.node_ami_release,
                 security_group_ids=p.node_security_group_ids,
             ),
             depends_on=node_addons,

@@ -44,6 +44,9 @@ class NodeGroupsProps:
     """Subnets of every node."""
     groups: Sequence[NodeGroupConfig]
     """One managed node group each."""
+    ami_release_version: str
+    """The EKS-optimized AL2023 release every group runs (``1.36.2-20260714``): pinned, so
+    nodes change only in a reviewed diff, and never ahead of the control plane."""
     security_group_ids: Sequence[str] = ()
     """Security groups of every node besides the cluster's own (e.g. the one the ALB may
     reach). Default: the cluster security group only."""
@@ -121,6 +124,9 @@ class NodeGroups:
             f"node-group-{group.name}",
             cluster_name=self.cluster.name,
             node_group_name=group.name,
+            # The control plane's version (a reference): nodes follow an upgrade once it is done.
+            version=self.cluster.version,
+            release_version=p.ami_release_version,
             node_role_arn=self.role.arn,
             subnet_ids=list(p.private_subnet_ids),
             ami_type=AMI_TYPE,

@@ -114,6 +114,7 @@ class PlatformStack(EnvironmentStack):
             control_plane=ControlPlaneProps(
                 cluster_name=env.cluster_name,
                 kubernetes_version=c.kubernetes_version,
+                support_type=c.support_type,
                 private_subnet_ids=self.network.private_subnet_ids,
                 endpoint_public_access=c.endpoint_public_access,
                 public_access_cidrs=c.public_access_cidrs,
@@ -121,6 +122,7 @@ class PlatformStack(EnvironmentStack):
                 log_kms_key_arn=self.log_key.key_arn,
             ),
             node_groups=c.node_groups,
+            node_ami_release=c.node_ami_release,
             node_security_group_ids=[self.edge.node_security_group_id],
             addon_versions=c.addon_versions,
             access=ClusterAccessProps(
