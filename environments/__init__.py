@@ -10,8 +10,11 @@ there that the registry does not list is an error, never silently skipped.
 from __future__ import annotations
 
 import importlib
+import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from environments.model import ConfigError, EnvironmentConfig, validate_fleet
 
@@ -22,6 +25,8 @@ REGISTRY: tuple[str, ...] = ("dev", "stage", "prod")
 __all__ = ["REGISTRY", "ConfigError", "EnvironmentConfig", "environment_modules", "load_environments"]
 
 _HERE = Path(__file__).resolve().parent
+#: The project's own code: an exception raised in it is a bug and keeps its traceback.
+_PROJECT_CODE = (_HERE / "model", _HERE.parent / "constructs", _HERE.parent / "tools", _HERE / "__init__.py")
 
 
 def environment_modules(directory: Path = _HERE) -> tuple[str, ...]:
@@ -61,10 +66,7 @@ def load_environments(names: Sequence[str] | None = None) -> tuple[EnvironmentCo
         names = REGISTRY
     configs: list[EnvironmentConfig] = []
     for name in names:
-        try:
-            module = importlib.import_module(f"environments.{name}")
-        except ConfigError as err:
-            raise err.within(name) from None
+        module = _import(name)
         config = getattr(module, "CONFIG", None)
         if not isinstance(config, EnvironmentConfig):
             raise ConfigError("CONFIG", f"environments/{name}.py must define CONFIG = EnvironmentConfig(...)", name)
@@ -73,3 +75,47 @@ def load_environments(names: Sequence[str] | None = None) -> tuple[EnvironmentCo
         configs.append(config)
     validate_fleet(configs)
     return tuple(configs)
+
+
+def _import(name: str) -> ModuleType:
+    """Import ``environments/<name>.py``; its own mistakes become one :class:`ConfigError` line.
+
+    A rule broken while the module built its configuration is attributed to the environment.
+    A syntax error in the module, or an exception raised by the module's own code (a typo'd
+    name, a failed import, ``1 / 0``), becomes ``environments/<name>.py:<line>: <Type>: <text>``.
+    An exception raised inside the project's own code is a bug in the project, not in the
+    environment, and propagates with its traceback.
+    """
+    module_name = f"environments.{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ConfigError as err:
+        raise err.within(name) from None
+    except SyntaxError as err:
+        sys.modules.pop(module_name, None)
+        if err.filename is None or Path(err.filename).resolve() != _HERE / f"{name}.py":
+            raise
+        raise ConfigError(f"environments/{name}.py:{err.lineno}", f"{type(err).__name__}: {err.msg}", name) from None
+    except Exception as err:
+        sys.modules.pop(module_name, None)
+        line = _line_in_module(err, _HERE / f"{name}.py")
+        if line is None:
+            raise
+        raise ConfigError(f"environments/{name}.py:{line}", f"{type(err).__name__}: {_one_line(err)}", name) from None
+
+
+def _line_in_module(err: BaseException, module_file: Path) -> int | None:
+    """The line of ``module_file`` that raised ``err``, unless the project's own code raised it below."""
+    line = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        path = Path(frame.filename).resolve()
+        if path == module_file:
+            line = frame.lineno
+        elif line is not None and any(path == code or code in path.parents for code in _PROJECT_CODE):
+            return None
+    return line
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -73,3 +73,18 @@ def test_resource_addresses_are_readable_construct_paths_without_hashes(synth: S
     vpcs = synth.resources("dev-platform", "aws_vpc")
     assert list(vpcs) == ["network_vpc"]
     assert "private_subnet_ids" in synth.stack("dev-platform")["output"]
+
+
+def test_no_resource_carries_more_tags_of_its_own_than_the_configuration_keeps_free(synth: Synth, environments: Any) -> None:
+    """EnvironmentConfig refuses ``tags`` that, with the default tags and these, pass AWS's 50 per resource."""
+    from environments.model.config import PROJECT_RESOURCE_TAGS
+
+    most: dict[str, int] = {}
+    for stack in synth.stacks:
+        for rtype, items in synth.stack(stack).get("resource", {}).items():
+            for name, body in items.items():
+                tags = body.get("tags")
+                if isinstance(tags, dict):
+                    most[f"{stack}: {rtype}.{name}"] = len(tags)
+    assert most, "no tagged resource found"
+    assert max(most.values()) <= PROJECT_RESOURCE_TAGS, max(most, key=most.__getitem__)

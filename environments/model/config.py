@@ -1,9 +1,14 @@
-"""Typed, frozen configuration of one environment.
+"""Typed, frozen configuration of one environment: pydantic models in strict mode.
 
 Environments differ by the data in these objects, never by code paths that test an
-environment's name. Every field is validated when the object is built, and the rules
-that span environments (unique names, non-overlapping CIDRs, distinct state buckets)
-are checked by :func:`validate_fleet`.
+environment's name. Every model is strict (no string where a number or a boolean is meant,
+no number where a string is), frozen, and refuses unknown fields, so a misspelt keyword is
+an error instead of a silently ignored default. On top of the types, each model checks the
+limits AWS and Kubernetes enforce on what it holds and on the names derived from it
+(:mod:`environments.model.rules`), and :func:`validate_fleet` the rules that span
+environments.
+
+Every failure is a :class:`ConfigError`: one line naming the field path and the rule.
 """
 
 from __future__ import annotations
@@ -12,24 +17,113 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+
+from environments.model import aws, rules
 from environments.model.delivery import Channel, Track, track
-from environments.model.errors import ConfigError
+from environments.model.errors import ConfigError, describe, key_path, rule_of
 
-# CloudWatch Logs accepts only these retention periods (days).
-CLOUDWATCH_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-)
+CLOUDWATCH_RETENTION_DAYS = aws.CLOUDWATCH_RETENTION_DAYS
 _NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$")
-_ROLE_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_STATE_KEY_PREFIX = re.compile(r"^[a-z0-9][a-z0-9/_-]*[a-z0-9]$")
+_REPOSITORY_URL = re.compile(r"^(https://|ssh://git@)[a-z0-9.-]+(:[0-9]+)?/[\w./-]+$", re.ASCII)
+_WAF_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):wafv2:([a-z0-9-]+):([0-9]{12}):regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}$", re.ASCII)
+#: Keys the project sets on every resource from the environment's own fields (any case).
 _RESERVED_TAG_KEYS = frozenset({"environment", "owner", "managed-by"})
+#: Keys the project sets per resource, which would override the same key in ``tags``.
+_RESOURCE_TAG_KEYS = frozenset({"Name", "tier"})
+#: The most tags the project adds to any one resource besides ``tags`` and the reserved three:
+#: a subnet has four (Name, tier, the cluster's and the load balancer role's discovery tags),
+#: and one more is kept free for a node autoscaler's discovery tag. tests/test_stacks.py
+#: checks every synthesized resource against it.
+PROJECT_RESOURCE_TAGS = 5
+#: Labels the node groups set themselves.
+_RESERVED_NODE_LABELS = frozenset({"node-group", "capacity"})
+#: The AMI every managed node group runs (AL2023, x86_64, standard: no accelerator drivers).
+NODE_AMI_ARCHITECTURE = "x86_64"
+
+
+def _as_tuple(value: Any) -> Any:
+    """Lists are accepted where a tuple is meant; everything else is left to strict validation."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+Strings = Annotated[tuple[str, ...], BeforeValidator(_as_tuple)]
+
+
+class Model(BaseModel):
+    """Strict, frozen, no unknown fields; a failure is one :class:`ConfigError` line."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", revalidate_instances="never")
+    #: Where this model sits inside an environment (``network``); the error paths start there.
+    path: ClassVar[str] = ""
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        prefix = self.prefix_for(data)
+        if args:
+            raise ConfigError(prefix or type(self).__name__, f"{type(self).__name__} takes keyword arguments only (name=value)")
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            cause = (first.get("ctx") or {}).get("error")
+            if first["type"] in ("value_error", "assertion_error") and isinstance(cause, Exception):
+                # Every rule raises ConfigError, which pydantic lets through: a ValueError
+                # from a validator is a bug in the project, and keeps its traceback.
+                raise cause from None
+            raise error_of(exc, type(self), prefix, data) from None
+        except ConfigError as err:
+            environment = self.environment_of(data)
+            raise (err.within(environment) if environment else err) from None
+
+    @classmethod
+    def prefix_for(cls, data: Mapping[str, Any]) -> str:
+        return cls.path
+
+    @classmethod
+    def environment_of(cls, data: Mapping[str, Any]) -> str | None:
+        """The environment a failure belongs to, where the model knows it (only the environment does)."""
+        return None
+
+    def where(self, field: str) -> str:
+        prefix = self.prefix_for(self.__dict__)
+        return f"{prefix}.{field}" if prefix else field
+
+
+def error_of(exc: ValidationError, model: type[BaseModel], prefix: str, data: Mapping[str, Any]) -> ConfigError:
+    """The first error pydantic found, as one line under ``prefix``."""
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(error["loc"])
+    names: dict[int, str] = {}
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data.get(str(loc[0])), Sequence):
+        items = data[str(loc[0])]
+        names = {
+            i: str(getattr(item, "name", None) or (item.get("name") if isinstance(item, Mapping) else None) or i)
+            for i, item in enumerate(items)
+        }
+    path, fields, annotation = describe(model, loc, names)
+    field = ".".join(p for p in (prefix, path) if p)
+    return ConfigError(field, rule_of(error, fields, annotation), model.environment_of(data) if issubclass(model, Model) else None)
+
+
+def _cidr(value: str, field: str) -> ipaddress.IPv4Network:
+    network = rules.cidr(value)
+    if isinstance(network, str):
+        raise ConfigError(field, network)
+    return network
+
+
+def _unique(values: Sequence[str], field: str, what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ConfigError(field, f"lists {what} '{value}' twice")
+        seen.add(value)
 
 
 class Tier(StrEnum):
@@ -49,91 +143,62 @@ class NatStrategy(StrEnum):
     """One NAT gateway in each AZ: egress survives the loss of an AZ."""
 
 
-def _require(condition: bool, field_name: str, rule: str) -> None:
-    if not condition:
-        raise ConfigError(field_name, rule)
+class CapacityType(StrEnum):
+    """How a managed node group buys its instances."""
+
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
 
 
-def _check_retention(value: int, field_name: str) -> None:
-    _require(
-        value in CLOUDWATCH_RETENTION_DAYS,
-        field_name,
-        f"{value} is not a CloudWatch Logs retention period (one of {sorted(CLOUDWATCH_RETENTION_DAYS)})",
-    )
+# --- network ----------------------------------------------------------------------------------
 
 
-def parse_cidr(value: str, field_name: str) -> ipaddress.IPv4Network:
-    """An IPv4 network from ``value``, or a ConfigError naming ``field_name``."""
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError as exc:
-        raise ConfigError(field_name, f"'{value}' is not a valid IPv4 CIDR block ({exc})") from None
-    return network
-
-
-def validate_domain(value: str, field_name: str) -> None:
-    """A DNS name: lower-case labels of letters, digits and hyphens, at least two labels."""
-    labels = value.split(".")
-    ok = len(value) <= 253 and len(labels) >= 2 and all(_DOMAIN_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
-    _require(ok, field_name, f"'{value}' is not a valid lower-case DNS domain name")
-
-
-@dataclass(frozen=True, kw_only=True)
-class NetworkConfig:
+class NetworkConfig(Model):
     """The VPC of an environment."""
 
+    path: ClassVar[str] = "network"
+
     vpc_cidr: str
-    """IPv4 block of the VPC, /16 to /20. Private subnets take the lower half, public the upper."""
+    """IPv4 block of the VPC, /16 to /20, from RFC 1918, in canonical notation. Private subnets
+    take the lower half, public the upper."""
     az_count: int = 3
-    """Availability zones to span (2-4). EKS needs at least two."""
+    """Availability zones to span (2-4). EKS needs at least two. Default: 3."""
     nat: NatStrategy = NatStrategy.PER_AZ
     """NAT strategy. Default: one NAT gateway per AZ."""
     flow_log_retention_days: int = 365
-    """Retention of the VPC flow log group. Default: one year."""
-    availability_zones: tuple[str, ...] = ()
-    """The AZ names, pinned so the set never changes under us. Default: the region's
-    first ``az_count`` zones (``<region>a``, ``<region>b``, ...)."""
+    """Retention of the VPC flow log group (a CloudWatch Logs period). Default: one year."""
+    availability_zones: Strings = ()
+    """The AZ names, pinned so the set never changes under us. Default: the region's first
+    ``az_count`` zones."""
 
-    def __post_init__(self) -> None:
-        network = parse_cidr(self.vpc_cidr, "network.vpc_cidr")
-        _require(
-            16 <= network.prefixlen <= 20,
-            "network.vpc_cidr",
-            f"prefix /{network.prefixlen} is out of range: use /16 to /20 so the subnets can hold EKS pod IPs",
-        )
-        _require(
-            network.is_private,
-            "network.vpc_cidr",
-            f"'{self.vpc_cidr}' must be a private (RFC 1918) range",
-        )
-        _require(
-            isinstance(self.az_count, int) and 2 <= self.az_count <= 4,
-            "network.az_count",
-            f"{self.az_count} is out of range: must be between 2 and 4",
-        )
-        _require(
-            isinstance(self.nat, NatStrategy),
-            "network.nat",
-            f"must be one of {[s.value for s in NatStrategy]}",
-        )
-        _check_retention(self.flow_log_retention_days, "network.flow_log_retention_days")
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        network = _cidr(self.vpc_cidr, self.where("vpc_cidr"))
+        if not 16 <= network.prefixlen <= 20:
+            raise ConfigError(
+                self.where("vpc_cidr"), f"prefix /{network.prefixlen} is out of range: use /16 to /20 so the subnets can hold EKS pod IPs"
+            )
+        if not rules.rfc1918(network):
+            raise ConfigError(
+                self.where("vpc_cidr"),
+                f"'{self.vpc_cidr}' must be a private (RFC 1918) range: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+            )
+        if not 2 <= self.az_count <= 4:
+            raise ConfigError(self.where("az_count"), f"must be between 2 and 4, not {self.az_count}")
+        _retention(self.flow_log_retention_days, self.where("flow_log_retention_days"))
         if self.availability_zones:
-            _require(
-                len(self.availability_zones) == self.az_count,
-                "network.availability_zones",
-                f"lists {len(self.availability_zones)} zones but az_count is {self.az_count}",
-            )
-            _require(
-                len(set(self.availability_zones)) == len(self.availability_zones),
-                "network.availability_zones",
-                "lists a zone twice",
-            )
+            if len(self.availability_zones) != self.az_count:
+                raise ConfigError(
+                    self.where("availability_zones"), f"lists {len(self.availability_zones)} zones but az_count is {self.az_count}"
+                )
+            _unique(self.availability_zones, self.where("availability_zones"), "the zone")
+        return self
 
     def zones(self, region: str) -> tuple[str, ...]:
-        """The AZ names in ``region``: the pinned ones, or the first ``az_count`` letters."""
+        """The AZ names in ``region``: the pinned ones, or the region's first ``az_count``."""
         if self.availability_zones:
             return self.availability_zones
-        return tuple(f"{region}{letter}" for letter in "abcdef"[: self.az_count])
+        return aws.regions()[region].zones[: self.az_count]
 
     @property
     def network(self) -> ipaddress.IPv4Network:
@@ -159,189 +224,214 @@ class NetworkConfig:
         return self.az_count if self.nat is NatStrategy.PER_AZ else 1
 
 
-@dataclass(frozen=True, kw_only=True)
-class StateConfig:
+def _retention(value: int, field: str) -> None:
+    if value not in CLOUDWATCH_RETENTION_DAYS:
+        raise ConfigError(field, f"{value} is not a CloudWatch Logs retention period (one of {sorted(CLOUDWATCH_RETENTION_DAYS)})")
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class StateConfig(Model):
     """Where the environment's Terraform states live."""
+
+    path: ClassVar[str] = "state"
 
     bucket: str
     """S3 bucket that holds this environment's states (one bucket per environment)."""
     key_prefix: str = ""
     """Prefix of every state key in the bucket. Default: the environment's name."""
 
-    def __post_init__(self) -> None:
-        ok = bool(_BUCKET.match(self.bucket)) and ".." not in self.bucket and not self.bucket.startswith("xn--")
-        _require(ok, "state.bucket", f"'{self.bucket}' is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)")
-        _require(
-            "." not in self.bucket,
-            "state.bucket",
-            f"'{self.bucket}' contains a dot: virtual-hosted TLS to S3 breaks on dotted bucket names",
-        )
-        _require(
-            self.key_prefix == "" or re.match(r"^[a-z0-9][a-z0-9/_-]*[a-z0-9]$", self.key_prefix) is not None,
-            "state.key_prefix",
-            f"'{self.key_prefix}' must be lower-case letters, digits, '/', '_' or '-', without leading or trailing '/'",
-        )
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        problem = rules.s3_bucket(self.bucket)
+        if problem:
+            raise ConfigError(self.where("bucket"), problem)
+        if self.key_prefix and (len(self.key_prefix) > 512 or not _STATE_KEY_PREFIX.fullmatch(self.key_prefix)):
+            raise ConfigError(
+                self.where("key_prefix"),
+                f"'{self.key_prefix}' must be lower-case letters, digits, '/', '_' or '-', without leading or trailing '/'",
+            )
+        return self
 
 
-class CapacityType(StrEnum):
-    """How a managed node group buys its instances."""
-
-    ON_DEMAND = "ON_DEMAND"
-    SPOT = "SPOT"
+# --- cluster ----------------------------------------------------------------------------------
 
 
-_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$")
+class NodeGroupConfig(Model):
+    """One EKS managed node group (Amazon Linux 2023 x86_64, private subnets only)."""
 
-
-@dataclass(frozen=True, kw_only=True)
-class NodeGroupConfig:
-    """One EKS managed node group (Amazon Linux 2023, private subnets only)."""
+    path: ClassVar[str] = "cluster.node_groups"
 
     name: str
-    """Name of the node group within the cluster."""
-    instance_types: tuple[str, ...]
-    """EC2 instance types, most preferred first."""
+    """Name of the node group within the cluster (2-32 lower-case letters, digits, hyphens)."""
+    instance_types: Strings
+    """EC2 instance types, most preferred first: x86_64, no accelerators (the AMI is AL2023 standard)."""
     min_size: int
-    """Fewest nodes."""
+    """Fewest nodes (0 or more)."""
     max_size: int
-    """Most nodes."""
+    """Most nodes (1 to 1000)."""
     desired_size: int
-    """Nodes at creation."""
+    """Nodes at creation (between min_size and max_size)."""
     capacity_type: CapacityType = CapacityType.ON_DEMAND
     """On-demand or spot. Default: on-demand."""
     disk_size_gib: int = 50
-    """Encrypted gp3 root volume size. Default: 50 GiB."""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    """Encrypted gp3 root volume size, 20 to 1000 GiB. Default: 50 GiB."""
+    labels: dict[str, str] = {}
     """Kubernetes labels on the nodes. Default: none."""
 
-    def __post_init__(self) -> None:
-        where = f"cluster.node_groups.{self.name}"
-        _require(
-            bool(_NODE_GROUP_NAME.match(self.name)),
-            "cluster.node_groups",
-            f"'{self.name}' must be 2-32 lower-case letters, digits or hyphens",
-        )
-        _require(len(self.instance_types) > 0, f"{where}.instance_types", "must name at least one instance type")
-        for itype in self.instance_types:
-            _require(
-                bool(_INSTANCE_TYPE.match(itype)), f"{where}.instance_types", f"'{itype}' is not an EC2 instance type like 'm6i.large'"
+    @classmethod
+    def prefix_for(cls, data: Mapping[str, Any]) -> str:
+        name = data.get("name")
+        return f"{cls.path}.{name}" if isinstance(name, str) and name else cls.path
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if not _NODE_GROUP_NAME.fullmatch(self.name):
+            raise ConfigError(
+                self.where("name"), f"'{self.name}' must be 2-32 lower-case letters, digits or hyphens, starting with a letter"
             )
-        _require(self.min_size >= 0, f"{where}.min_size", f"{self.min_size} must not be negative")
-        _require(self.max_size >= 1, f"{where}.max_size", f"{self.max_size} must be at least 1")
-        _require(self.max_size >= self.min_size, f"{where}.max_size", f"{self.max_size} is less than min_size {self.min_size}")
-        _require(
-            self.min_size <= self.desired_size <= self.max_size,
-            f"{where}.desired_size",
-            f"{self.desired_size} is outside min_size..max_size ({self.min_size}..{self.max_size})",
-        )
-        _require(isinstance(self.capacity_type, CapacityType), f"{where}.capacity_type", "must be ON_DEMAND or SPOT")
-        _require(20 <= self.disk_size_gib <= 1000, f"{where}.disk_size_gib", f"{self.disk_size_gib} is out of range: 20 to 1000 GiB")
+        self._instance_types()
+        if self.min_size < 0:
+            raise ConfigError(self.where("min_size"), f"{self.min_size} must not be negative")
+        if not 1 <= self.max_size <= 1000:
+            raise ConfigError(self.where("max_size"), f"must be between 1 and 1000 (the EKS limit per node group), not {self.max_size}")
+        if self.max_size < self.min_size:
+            raise ConfigError(self.where("max_size"), f"{self.max_size} is less than min_size {self.min_size}")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ConfigError(
+                self.where("desired_size"), f"{self.desired_size} is outside min_size..max_size ({self.min_size}..{self.max_size})"
+            )
+        if not 20 <= self.disk_size_gib <= 1000:
+            raise ConfigError(self.where("disk_size_gib"), f"must be between 20 and 1000 GiB, not {self.disk_size_gib}")
+        self._labels()
+        return self
+
+    def _instance_types(self) -> None:
+        field = self.where("instance_types")
+        if not self.instance_types:
+            raise ConfigError(field, "must name at least one instance type")
+        if len(self.instance_types) > 20:
+            raise ConfigError(field, f"names {len(self.instance_types)} instance types; a managed node group takes at most 20")
+        _unique(self.instance_types, field, "the instance type")
+        for itype in self.instance_types:
+            if itype not in aws.instance_types():
+                raise ConfigError(field, f"'{itype}' is not an EC2 instance type (environments/model/facts/ec2-instance-types.txt)")
+            if aws.architecture(itype) != NODE_AMI_ARCHITECTURE:
+                raise ConfigError(
+                    field, f"'{itype}' is an {aws.architecture(itype)} instance type; the nodes' AMI (AL2023_x86_64_STANDARD) is x86_64"
+                )
+            if aws.needs_accelerated_ami(itype) or itype.startswith("mac"):
+                raise ConfigError(field, f"'{itype}' needs an accelerated or macOS AMI; the nodes run AL2023_x86_64_STANDARD")
+
+    def _labels(self) -> None:
+        if len(self.labels) > 48:
+            raise ConfigError(self.where("labels"), f"sets {len(self.labels)} labels; EKS allows 50 per node group and the project sets 2")
+        for key, value in self.labels.items():
+            problem = rules.k8s_label_key(key) or rules.k8s_label_value(key, value)
+            if problem:
+                raise ConfigError(self.where(key_path("labels", key)), problem)
+            if key in _RESERVED_NODE_LABELS:
+                raise ConfigError(
+                    self.where(key_path("labels", key)), "is set by the project itself (node-group, capacity); choose another key"
+                )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ClusterConfig:
+class ClusterConfig(Model):
     """The EKS cluster of an environment."""
 
+    path: ClassVar[str] = "cluster"
+
     kubernetes_version: str
-    """Kubernetes minor version; one of ``SUPPORTED_KUBERNETES_VERSIONS`` (add-ons are pinned per version)."""
-    node_groups: tuple[NodeGroupConfig, ...]
+    """Kubernetes minor version; one with pinned add-ons and in EKS standard support."""
+    node_groups: Annotated[tuple[NodeGroupConfig, ...], BeforeValidator(_as_tuple)]
     """Managed node groups; at least one."""
-    platform_admin_role_arns: tuple[str, ...]
+    platform_admin_role_arns: Strings
     """IAM roles granted cluster admin through an access entry (no creator admin exists)."""
-    developer_role_arns: tuple[str, ...] = ()
+    developer_role_arns: Strings = ()
     """IAM roles mapped to ``developers_group``; the GitOps tree binds that group to
     namespace-scoped rights. Default: none."""
     developers_group: str = "plato-developers"
     """Kubernetes group of the developers. Default: ``plato-developers``."""
-    viewer_role_arns: tuple[str, ...] = ()
+    viewer_role_arns: Strings = ()
     """IAM roles with cluster-wide read access (AmazonEKSAdminViewPolicy), e.g. the CI role
     that plans the bootstrap stack. Default: none."""
     endpoint_public_access: bool = False
     """Expose the API endpoint publicly (only to ``public_access_cidrs``). Default: private only."""
-    public_access_cidrs: tuple[str, ...] = ()
-    """The only networks that reach a public endpoint."""
+    public_access_cidrs: Strings = ()
+    """The only networks that reach a public endpoint (at most 40)."""
     log_retention_days: int = 365
-    """Retention of the control-plane log group. Default: one year."""
+    """Retention of the control-plane log group (a CloudWatch Logs period). Default: one year."""
     extended_support: bool = False
     """Keep the cluster on its version after EKS standard support ends, in extended support,
     which AWS charges per cluster hour on top of the standard price. Default: off: a version
     past standard support is refused (and AWS would upgrade the cluster itself)."""
 
-    def __post_init__(self) -> None:
-        from environments.model.eks import SUPPORTED_KUBERNETES_VERSIONS
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        self._version()
+        if not self.node_groups:
+            raise ConfigError(self.where("node_groups"), "at least one node group is required")
+        _unique([g.name for g in self.node_groups], self.where("node_groups"), "the node group")
+        if not self.platform_admin_role_arns:
+            raise ConfigError(self.where("platform_admin_role_arns"), "at least one admin role is required (creator admin is off)")
+        self._roles()
+        self._endpoint()
+        _retention(self.log_retention_days, self.where("log_retention_days"))
+        return self
 
-        _require(
-            self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS,
-            "cluster.kubernetes_version",
-            f"'{self.kubernetes_version}' is not supported; use one of {list(SUPPORTED_KUBERNETES_VERSIONS)}",
-        )
-        _require(isinstance(self.extended_support, bool), "cluster.extended_support", "must be True or False")
-        self._check_support_window()
-        _require(len(self.node_groups) > 0, "cluster.node_groups", "at least one node group is required")
-        names = [g.name for g in self.node_groups]
-        _require(len(set(names)) == len(names), "cluster.node_groups", "node group names must be unique")
-        _require(
-            len(self.platform_admin_role_arns) > 0,
-            "cluster.platform_admin_role_arns",
-            "at least one admin role is required (creator admin is off)",
-        )
-        for field_name, arns in (
-            ("platform_admin_role_arns", self.platform_admin_role_arns),
-            ("developer_role_arns", self.developer_role_arns),
-        ):
-            for arn in arns:
-                _require(
-                    bool(_ROLE_ARN.match(arn)),
-                    f"cluster.{field_name}",
-                    f"'{arn}' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)",
-                )
-        _require(
-            bool(_K8S_NAME.match(self.developers_group)),
-            "cluster.developers_group",
-            f"'{self.developers_group}' is not a valid Kubernetes group name",
-        )
-        _require(
-            not self.developers_group.startswith("system:"),
-            "cluster.developers_group",
-            "must not be a reserved 'system:' group",
-        )
-        if self.endpoint_public_access:
-            _require(
-                len(self.public_access_cidrs) > 0, "cluster.public_access_cidrs", "a public endpoint needs at least one allow-listed CIDR"
-            )
-        else:
-            _require(len(self.public_access_cidrs) == 0, "cluster.public_access_cidrs", "is set but the public endpoint is off")
-        for cidr in self.public_access_cidrs:
-            parse_cidr(cidr, "cluster.public_access_cidrs")
-        _check_retention(self.log_retention_days, "cluster.log_retention_days")
+    def _version(self) -> None:
+        from environments.model.eks import SUPPORTED_KUBERNETES_VERSIONS, support_windows, today
 
-    def _check_support_window(self) -> None:
-        from environments.model.eks import support_windows, today
-
+        field = self.where("kubernetes_version")
+        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ConfigError(field, f"'{self.kubernetes_version}' is not supported; use one of {list(SUPPORTED_KUBERNETES_VERSIONS)}")
         window = support_windows().get(self.kubernetes_version)
-        _require(
-            window is not None,
-            "cluster.kubernetes_version",
-            f"'{self.kubernetes_version}' has no EKS support dates in environments/model/facts",
-        )
-        assert window is not None
+        if window is None:
+            raise ConfigError(field, f"'{self.kubernetes_version}' has no EKS support dates in environments/model/facts")
         now, version = today(), self.kubernetes_version
-        if now > window.end_of_standard_support:
-            extended_end = window.end_of_extended_support
-            if extended_end is not None and now > extended_end:
-                raise ConfigError(
-                    "cluster.kubernetes_version",
-                    f"'{version}' left EKS extended support on {extended_end}; upgrade the cluster (docs/upgrades.md)",
-                )
-            _require(
-                self.extended_support,
-                "cluster.kubernetes_version",
+        if now <= window.end_of_standard_support:
+            return
+        extended_end = window.end_of_extended_support
+        if extended_end is not None and now > extended_end:
+            raise ConfigError(field, f"'{version}' left EKS extended support on {extended_end}; upgrade the cluster (docs/upgrades.md)")
+        if not self.extended_support:
+            raise ConfigError(
+                field,
                 f"'{version}' left EKS standard support on {window.end_of_standard_support}; upgrade (docs/upgrades.md), or set "
                 "cluster.extended_support = True to stay in extended support at an extra charge per cluster hour"
                 + (f" until {extended_end}" if extended_end else ""),
             )
+
+    def _roles(self) -> None:
+        owner: dict[str, str] = {}
+        for name in ("platform_admin_role_arns", "developer_role_arns", "viewer_role_arns"):
+            arns: tuple[str, ...] = getattr(self, name)
+            for arn in arns:
+                parsed = rules.role_arn(arn)
+                if isinstance(parsed, str):
+                    raise ConfigError(self.where(name), parsed)
+                if arn in owner:
+                    raise ConfigError(
+                        self.where(name), f"'{arn}' is also in {owner[arn]}: a role gets one access entry, so one kind of access"
+                    )
+                owner[arn] = name
+        if not _NAME_K8S_GROUP.fullmatch(self.developers_group) or self.developers_group.startswith("system:"):
+            raise ConfigError(
+                self.where("developers_group"),
+                f"'{self.developers_group}' is not a valid Kubernetes group name (and 'system:' is reserved)",
+            )
+
+    def _endpoint(self) -> None:
+        field = self.where("public_access_cidrs")
+        networks = [_cidr(c, field) for c in self.public_access_cidrs]
+        _unique(self.public_access_cidrs, field, "the CIDR")
+        if self.endpoint_public_access and not networks:
+            raise ConfigError(field, "a public endpoint needs at least one allow-listed CIDR")
+        if not self.endpoint_public_access and networks:
+            raise ConfigError(field, "is set but the public endpoint is off")
+        if len(networks) > 40:
+            raise ConfigError(field, f"lists {len(networks)} CIDRs; EKS allows 40")
 
     def support_warnings(self) -> list[str]:
         """``field: text`` lines for what is not wrong yet but soon will be."""
@@ -377,13 +467,20 @@ class ClusterConfig:
 
     @property
     def internet_open(self) -> bool:
-        """Whether the public endpoint admits the whole internet."""
-        return any(ipaddress.IPv4Network(c).prefixlen == 0 for c in self.public_access_cidrs)
+        """Whether the public endpoint admits the whole internet (one CIDR or several together)."""
+        return rules.covers_internet(ipaddress.IPv4Network(c) for c in self.public_access_cidrs)
 
 
-@dataclass(frozen=True, kw_only=True)
-class EdgeConfig:
-    """Everything between the internet and ingress-nginx."""
+_NAME_K8S_GROUP = re.compile(r"^[a-z0-9]([a-z0-9.:-]{0,61}[a-z0-9])?$")
+
+
+# --- edge, storage, gitops --------------------------------------------------------------------
+
+
+class EdgeConfig(Model):
+    """Everything between the internet and the ingress controller."""
+
+    path: ClassVar[str] = "edge"
 
     create_hosted_zone: bool = True
     """Create the Route53 zone for ``hosted_zone`` (then delegate it), or look up an existing one.
@@ -394,38 +491,39 @@ class EdgeConfig:
     alb_deletion_protection: bool = True
     """Refuse to delete the ALB. Default: on."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    """TLS policy of the HTTPS listener. Default: TLS 1.3 and 1.2 only."""
+    """TLS policy of the HTTPS listener: TLS 1.3, nothing older than 1.2. Default: TLS 1.3 and 1.2."""
     waf_web_acl_arn: str = ""
-    """A WAFv2 web ACL to associate with the ALB. Default: none."""
+    """A regional WAFv2 web ACL of the environment's account and region to associate with the
+    ALB. Default: none."""
     access_log_retention_days: int = 90
-    """Days ALB access logs are kept. Default: 90."""
+    """Days ALB access logs are kept, 1 to 3650. Default: 90."""
     ingress_node_port: int = 30080
     """The NodePort the ALB's target group forwards to on every node, and on which the
     in-cluster ingress controller listens (it reaches the GitOps tree through the platform
-    contract). Default: 30080."""
+    contract), 30000-32767. Default: 30080."""
 
-    def __post_init__(self) -> None:
-        _require(
-            30000 <= self.ingress_node_port <= 32767,
-            "edge.ingress_node_port",
-            f"{self.ingress_node_port} is outside the Kubernetes NodePort range 30000-32767",
-        )
-        _require(
-            self.ssl_policy.startswith("ELBSecurityPolicy-TLS13-"),
-            "edge.ssl_policy",
-            f"'{self.ssl_policy}' is not a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*)",
-        )
-        _require(
-            self.waf_web_acl_arn == ""
-            or re.match(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+$", self.waf_web_acl_arn) is not None,
-            "edge.waf_web_acl_arn",
-            f"'{self.waf_web_acl_arn}' is not a regional WAFv2 web ACL ARN",
-        )
-        _require(
-            1 <= self.access_log_retention_days <= 3650,
-            "edge.access_log_retention_days",
-            f"{self.access_log_retention_days} is out of range: 1 to 3650",
-        )
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        policies = aws.tls_policies()
+        if self.ssl_policy not in policies:
+            older = self.ssl_policy.startswith(("ELBSecurityPolicy-TLS13-1-0", "ELBSecurityPolicy-TLS13-1-1"))
+            reason = "also accepts TLS 1.0/1.1" if older else "is not an ALB policy with TLS 1.3 and nothing older than TLS 1.2"
+            raise ConfigError(self.where("ssl_policy"), f"'{self.ssl_policy}' {reason} (environments/model/facts/elb-tls-policies.tsv)")
+        if self.waf_web_acl_arn and not _WAF_ARN.fullmatch(self.waf_web_acl_arn):
+            raise ConfigError(self.where("waf_web_acl_arn"), f"'{self.waf_web_acl_arn}' is not a regional WAFv2 web ACL ARN")
+        if not 1 <= self.access_log_retention_days <= 3650:
+            raise ConfigError(
+                self.where("access_log_retention_days"), f"must be between 1 and 3650 days, not {self.access_log_retention_days}"
+            )
+        if not 30000 <= self.ingress_node_port <= 32767:
+            raise ConfigError(
+                self.where("ingress_node_port"), f"{self.ingress_node_port} is outside the Kubernetes NodePort range 30000-32767"
+            )
+        if self.hosted_zone:
+            problem = rules.dns_name(self.hosted_zone)
+            if problem:
+                raise ConfigError(self.where("hosted_zone"), problem)
+        return self
 
 
 #: Days a bucket keeps objects after their owner (Loki's compactor, Velero's garbage
@@ -434,28 +532,32 @@ class EdgeConfig:
 EXPIRY_MARGIN_DAYS = 7
 
 
-@dataclass(frozen=True, kw_only=True)
-class StorageConfig:
+class StorageConfig(Model):
     """How long the platform keeps logs and backups. Each value is the one source of both the
     in-cluster retention (Loki, Velero Schedules) and the bucket's lifecycle expiry."""
 
+    path: ClassVar[str] = "storage"
+
     log_retention_days: int = 30
-    """Days Loki keeps logs (its compactor deletes older chunks). Default: 30."""
+    """Days Loki keeps logs (its compactor deletes older chunks), 1 to 3650. Default: 30."""
     backup_retention_days: int = 30
-    """Days Velero keeps each backup of the workload (the Schedule's ``ttl``). Default: 30."""
+    """Days Velero keeps each backup of the workload (the Schedule's ``ttl``), 1 to 3650. Default: 30."""
     cluster_backup_retention_days: int = 0
     """Days Velero keeps each weekly whole-cluster backup; 0 means no whole-cluster Schedule.
     Default: none (the cluster is rebuilt from Git; the workload backup covers the volumes)."""
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
         for name in ("log_retention_days", "backup_retention_days"):
             value = getattr(self, name)
-            _require(1 <= value <= 3650, f"storage.{name}", f"{value} is out of range: 1 to 3650 days")
-        _require(
-            0 <= self.cluster_backup_retention_days <= 3650,
-            "storage.cluster_backup_retention_days",
-            f"{self.cluster_backup_retention_days} is out of range: 0 (off) to 3650 days",
-        )
+            if not 1 <= value <= 3650:
+                raise ConfigError(self.where(name), f"must be between 1 and 3650 days, not {value}")
+        if not 0 <= self.cluster_backup_retention_days <= 3650:
+            raise ConfigError(
+                self.where("cluster_backup_retention_days"),
+                f"must be between 0 (off) and 3650 days, not {self.cluster_backup_retention_days}",
+            )
+        return self
 
     @property
     def log_bucket_expiry_days(self) -> int:
@@ -472,31 +574,32 @@ class StorageConfig:
         return self.longest_backup_retention_days + EXPIRY_MARGIN_DAYS
 
 
-@dataclass(frozen=True, kw_only=True)
-class GitOpsConfig:
+class GitOpsConfig(Model):
     """Where Flux reads the GitOps tree from, and which ref it follows."""
 
+    path: ClassVar[str] = "gitops"
+
     repository_url: str
-    """HTTPS URL of the GitLab repository."""
+    """HTTPS (or ``ssh://git@``) URL of the GitLab repository."""
     channel: Channel
     """What the environment follows: ``main``, release candidates or releases
     (:mod:`environments.model.delivery` derives Flux's ref, the CI rules and the IAM patterns)."""
 
-    def __post_init__(self) -> None:
-        _require(
-            re.match(r"^(https://|ssh://git@)[a-z0-9.-]+(:\d+)?/[\w./-]+$", self.repository_url) is not None,
-            "gitops.repository_url",
-            f"'{self.repository_url}' is not an https:// or ssh://git@ repository URL",
-        )
-        _require(isinstance(self.channel, Channel), "gitops.channel", f"must be one of {[c.value for c in Channel]}")
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if not _REPOSITORY_URL.fullmatch(self.repository_url):
+            raise ConfigError(self.where("repository_url"), f"'{self.repository_url}' is not an https:// or ssh://git@ repository URL")
+        return self
 
     @property
     def track(self) -> Track:
         return track(self.channel)
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnvironmentConfig:
+# --- the environment --------------------------------------------------------------------------
+
+
+class EnvironmentConfig(Model):
     """Everything that makes one environment different from another."""
 
     name: str
@@ -506,13 +609,14 @@ class EnvironmentConfig:
     account_id: str
     """The 12-digit AWS account the environment lives in."""
     region: str
-    """The AWS region, e.g. ``eu-central-1``."""
+    """The AWS region, e.g. ``eu-central-1`` (one of environments/model/facts/aws-regions.tsv)."""
     deploy_role_arn: str
     """IAM role in ``account_id`` that Terraform assumes for every AWS call."""
     owner: str
     """Team that owns the environment; becomes the ``owner`` tag."""
     domain: str
-    """DNS domain the environment serves, e.g. ``dev.plato.example.com``."""
+    """DNS domain the environment serves (at most 64 characters: ACM's limit for the
+    certificate's name), e.g. ``dev.plato.example.com``."""
     state: StateConfig
     """Where this environment's Terraform states are kept."""
     network: NetworkConfig
@@ -521,11 +625,11 @@ class EnvironmentConfig:
     """The EKS cluster."""
     gitops: GitOpsConfig
     """What Flux syncs."""
-    edge: EdgeConfig = field(default_factory=EdgeConfig)
+    edge: EdgeConfig = EdgeConfig()
     """ALB, certificate, DNS. Default: a new zone for ``domain``, deletion-protected ALB."""
-    storage: StorageConfig = field(default_factory=StorageConfig)
+    storage: StorageConfig = StorageConfig()
     """Retention of logs and backups. Default: 30 days each, no whole-cluster backup."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = {}
     """Extra tags on every resource. Default: only environment, owner and managed-by."""
     project: str = "plato"
     """Project name; with ``name`` it prefixes resource names (``plato-dev``). Default: ``plato``."""
@@ -533,87 +637,133 @@ class EnvironmentConfig:
     """Guard stateful resources (KMS keys, buckets, the cluster) with ``prevent_destroy``.
     Default: guarded; a disposable environment may turn it off."""
 
-    def __post_init__(self) -> None:
-        _require(
-            isinstance(self.name, str) and bool(_NAME.match(self.name)),
-            "name",
-            f"'{self.name}' must be 2-10 lower-case letters or digits, starting with a letter",
-        )
+    @classmethod
+    def environment_of(cls, data: Mapping[str, Any]) -> str | None:
+        name = data.get("name")
+        return name if isinstance(name, str) and _NAME.fullmatch(name) else None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if not _NAME.fullmatch(self.name):
+            raise ConfigError("name", f"'{self.name}' must be 2-10 lower-case letters or digits, starting with a letter")
         try:
-            self._validate()
+            self._identity()
+            self._names()
+            self._tags()
+            self._network_in_region()
+            self._tier_rules()
         except ConfigError as err:
             raise err.within(self.name) from None
+        return self
 
-    def _validate(self) -> None:
-        _require(isinstance(self.tier, Tier), "tier", f"must be one of {[t.value for t in Tier]}")
-        _require(
-            isinstance(self.account_id, str) and bool(_ACCOUNT_ID.match(self.account_id)),
-            "account_id",
-            f"'{self.account_id}' must be exactly 12 digits",
-        )
-        _require(
-            isinstance(self.region, str) and bool(_REGION.match(self.region)),
-            "region",
-            f"'{self.region}' is not an AWS region name like 'eu-central-1'",
-        )
-        match = _ROLE_ARN.match(self.deploy_role_arn)
-        _require(match is not None, "deploy_role_arn", f"'{self.deploy_role_arn}' is not an IAM role ARN")
-        assert match is not None
-        _require(
-            match.group(2) == self.account_id,
-            "deploy_role_arn",
-            f"role account {match.group(2)} differs from account_id {self.account_id}",
-        )
-        _require(bool(self.owner.strip()), "owner", "must not be empty")
-        _require(
-            bool(re.match(r"^[a-z][a-z0-9]{1,11}$", self.project)),
-            "project",
-            f"'{self.project}' must be 2-12 lower-case letters or digits, starting with a letter",
-        )
-        validate_domain(self.domain, "domain")
-        for key, value in self.tags.items():
-            _require(bool(_TAG_KEY.match(key)) and not key.startswith("aws:"), f"tags.{key}", "is not a valid AWS tag key")
-            _require(len(value) <= 256, f"tags.{key}", "value is longer than 256 characters")
-            _require(
-                key.lower() not in _RESERVED_TAG_KEYS,
-                f"tags.{key}",
-                "is set from the environment's own fields; remove it from tags",
+    def _identity(self) -> None:
+        if not rules.ASCII_DIGITS.fullmatch(self.account_id) or len(self.account_id) != 12:
+            raise ConfigError("account_id", f"'{self.account_id}' must be exactly 12 digits (0-9)")
+        region = aws.regions().get(self.region)
+        if region is None:
+            raise ConfigError("region", f"'{self.region}' is not an AWS region (environments/model/facts/aws-regions.tsv)")
+        self._role("deploy_role_arn", self.deploy_role_arn, same_account=True)
+        for name in ("platform_admin_role_arns", "developer_role_arns", "viewer_role_arns"):
+            for arn in getattr(self.cluster, name):
+                self._role(f"cluster.{name}", arn)
+        for name in ("developer_role_arns", "viewer_role_arns"):
+            if self.deploy_role_arn in getattr(self.cluster, name):
+                raise ConfigError(f"cluster.{name}", f"'{self.deploy_role_arn}' is the deploy role, which is a cluster admin already")
+        if not self.owner.strip() or rules.tag_value("owner", self.owner):
+            raise ConfigError("owner", rules.tag_value("owner", self.owner) or "must not be empty")
+        if not _PROJECT.fullmatch(self.project):
+            raise ConfigError("project", f"'{self.project}' must be 2-12 lower-case letters or digits, starting with a letter")
+        waf = _WAF_ARN.fullmatch(self.edge.waf_web_acl_arn) if self.edge.waf_web_acl_arn else None
+        if waf and (waf.group(1), waf.group(2), waf.group(3)) != (self.partition, self.region, self.account_id):
+            raise ConfigError(
+                "edge.waf_web_acl_arn",
+                f"must be a web ACL of this environment's partition, region and account ({self.partition}, {self.region}, {self.account_id})",
             )
-        for zone in self.network.availability_zones:
-            _require(
-                re.match(rf"^{re.escape(self.region)}[a-z]$", zone) is not None,
-                "network.availability_zones",
-                f"'{zone}' is not a zone of region {self.region}",
-            )
+
+    def _role(self, field: str, arn: str, *, same_account: bool = False) -> None:
+        parsed = rules.role_arn(arn)
+        if isinstance(parsed, str):
+            raise ConfigError(field, parsed)
+        partition, account, _ = parsed
+        if partition != self.partition:
+            raise ConfigError(field, f"'{arn}' is in partition {partition}, but region {self.region} is in {self.partition}")
+        if same_account and account != self.account_id:
+            raise ConfigError(field, f"role account {account} differs from account_id {self.account_id}")
+
+    def _names(self) -> None:
+        """The names the environment derives must be ones AWS accepts."""
+        problem = rules.dns_name(self.domain, max_length=64)
+        if problem:
+            raise ConfigError("domain", problem.replace("the limit is 64", "ACM allows 64 for a certificate's domain name"))
         zone = self.hosted_zone
-        validate_domain(zone, "edge.hosted_zone")
-        _require(
-            self.domain == zone or self.domain.endswith("." + zone),
-            "edge.hosted_zone",
-            f"domain '{self.domain}' is not in the hosted zone '{zone}'",
-        )
+        if not (self.domain == zone or self.domain.endswith("." + zone)):
+            raise ConfigError("edge.hosted_zone", f"domain '{self.domain}' is not in the hosted zone '{zone}'")
+        for what, name in (("load balancer", self.alb_name), ("target group", self.target_group_name)):
+            problem = rules.elb_name(name, what)
+            if problem:
+                raise ConfigError("name", problem)
+        for purpose in BUCKET_PURPOSES:
+            problem = rules.s3_bucket(self.bucket_name(purpose))
+            if problem:
+                raise ConfigError("name", f"the {purpose} bucket: {problem}")
+
+    def _tags(self) -> None:
+        for key, value in self.tags.items():
+            problem = rules.tag_key(key) or rules.tag_value(key, value)
+            if problem:
+                raise ConfigError(key_path("tags", key), problem)
+            if key.lower() in _RESERVED_TAG_KEYS:
+                raise ConfigError(key_path("tags", key), "is set from the environment's own fields; remove it from tags")
+            if key in _RESOURCE_TAG_KEYS:
+                raise ConfigError(
+                    key_path("tags", key), "is set on each resource by the project and would override this value; choose another key"
+                )
+        total = len(self.default_tags) + PROJECT_RESOURCE_TAGS
+        if total > rules.MAX_TAGS_PER_RESOURCE:
+            raise ConfigError(
+                "tags",
+                f"{len(self.tags)} tags, with the {total - len(self.tags)} the project adds, exceed AWS's {rules.MAX_TAGS_PER_RESOURCE} per resource; "
+                f"keep at most {rules.MAX_TAGS_PER_RESOURCE - (total - len(self.tags))}",
+            )
+
+    def _network_in_region(self) -> None:
+        region = aws.regions()[self.region]
+        for zone in self.network.availability_zones:
+            if zone not in region.zones:
+                raise ConfigError(
+                    "network.availability_zones", f"'{zone}' is not a zone of region {self.region} (zones: {', '.join(region.zones)})"
+                )
+        if self.network.az_count > region.per_account:
+            raise ConfigError(
+                "network.az_count", f"{self.network.az_count} zones, but an account sees {region.per_account} in region {self.region}"
+            )
+        if not self.network.availability_zones and region.zones_differ_by_account:
+            raise ConfigError(
+                "network.availability_zones",
+                f"must be pinned in region {self.region}: accounts see different {region.per_account} of its zones "
+                f"({', '.join(region.zones)}); list the ones 'aws ec2 describe-availability-zones' shows",
+            )
+
+    def _tier_rules(self) -> None:
         if self.tier in (Tier.STAGING, Tier.PRODUCTION):
-            _require(
-                not self.cluster.internet_open,
-                "cluster.public_access_cidrs",
-                f"a {self.tier.value}-tier API endpoint must not be open to 0.0.0.0/0",
-            )
-            _require(
-                self.edge.alb_deletion_protection,
-                "edge.alb_deletion_protection",
-                f"a {self.tier.value}-tier ALB must be deletion-protected",
-            )
+            if self.cluster.internet_open:
+                raise ConfigError(
+                    "cluster.public_access_cidrs",
+                    f"a {self.tier.value}-tier API endpoint must not be open to the whole internet (0.0.0.0/0, alone or in parts)",
+                )
+            if not self.edge.alb_deletion_protection:
+                raise ConfigError("edge.alb_deletion_protection", f"a {self.tier.value}-tier ALB must be deletion-protected")
         if self.tier is Tier.PRODUCTION:
-            _require(
-                self.network.nat is NatStrategy.PER_AZ,
-                "network.nat",
-                "a production-tier environment needs one NAT gateway per AZ ('per-az'), not a single shared one",
-            )
-            _require(
-                self.network.az_count >= 3,
-                "network.az_count",
-                "a production-tier environment must span at least 3 AZs",
-            )
+            if self.network.nat is not NatStrategy.PER_AZ:
+                raise ConfigError(
+                    "network.nat", "a production-tier environment needs one NAT gateway per AZ ('per-az'), not a single shared one"
+                )
+            if self.network.az_count < 3:
+                raise ConfigError("network.az_count", "a production-tier environment must span at least 3 AZs")
+            if not self.prevent_destroy:
+                raise ConfigError("prevent_destroy", "a production-tier environment must guard its stateful resources")
+
+    # --- what the stacks derive from it -------------------------------------------------------
 
     def warnings(self) -> list[str]:
         """One line per warning, attributed like errors: ``environment '<name>': <field>: <text>``."""
@@ -634,6 +784,14 @@ class EnvironmentConfig:
         return self.name_prefix
 
     @property
+    def alb_name(self) -> str:
+        return f"{self.name_prefix}-edge"
+
+    @property
+    def target_group_name(self) -> str:
+        return f"{self.name_prefix}-ingress"
+
+    @property
     def hosted_zone(self) -> str:
         """The Route53 zone of the environment's records."""
         return self.edge.hosted_zone or self.domain
@@ -645,11 +803,12 @@ class EnvironmentConfig:
     @property
     def partition(self) -> str:
         """The AWS partition of ``region``."""
+        known = aws.regions().get(self.region)
+        if known is not None:
+            return known.partition
         if self.region.startswith("cn-"):
             return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
 
     @property
     def state_key_prefix(self) -> str:
@@ -662,12 +821,11 @@ class EnvironmentConfig:
     @property
     def default_tags(self) -> dict[str, str]:
         """Tags every AWS resource of the environment carries."""
-        return {
-            **dict(self.tags),
-            "environment": self.name,
-            "owner": self.owner,
-            "managed-by": "cdktf",
-        }
+        return {**dict(self.tags), "environment": self.name, "owner": self.owner, "managed-by": "cdktf"}
+
+
+#: Every bucket the platform names after the environment (EnvironmentConfig.bucket_name).
+BUCKET_PURPOSES = ("loki-chunks", "loki-ruler", "velero", "access-logs")
 
 
 def validate_fleet(environments: Sequence[EnvironmentConfig]) -> None:
@@ -676,12 +834,13 @@ def validate_fleet(environments: Sequence[EnvironmentConfig]) -> None:
     A conflict is reported against the environment that comes later in the registry's order
     (the one being added), naming the earlier one it collides with.
     """
-    _require(len(environments) > 0, "environments", "at least one environment is required")
-    seen: dict[str, EnvironmentConfig] = {}
+    if not environments:
+        raise ConfigError("environments", "at least one environment is required")
+    seen: set[str] = set()
     for env in environments:
         if env.name in seen:
             raise ConfigError("name", "is defined twice; environment names must be unique", env.name)
-        seen[env.name] = env
+        seen.add(env.name)
     ordered = list(environments)
     for i, later in enumerate(ordered):
         for earlier in ordered[:i]:
@@ -699,3 +858,10 @@ def validate_fleet(environments: Sequence[EnvironmentConfig]) -> None:
                 )
             if later.domain == earlier.domain:
                 raise ConfigError("domain", f"'{later.domain}' is also used by environment '{earlier.name}'", later.name)
+            if later.edge.create_hosted_zone and earlier.edge.create_hosted_zone and later.hosted_zone == earlier.hosted_zone:
+                raise ConfigError(
+                    "edge.hosted_zone",
+                    f"environment '{earlier.name}' creates the zone '{later.hosted_zone}' too; share it with "
+                    "create_hosted_zone = False in one of them",
+                    later.name,
+                )

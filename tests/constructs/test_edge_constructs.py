@@ -15,6 +15,8 @@ WAF = "arn:aws:wafv2:eu-west-1:444455556666:regional/webacl/unit/0123"
 def edge(**changes: object) -> EdgeProps:
     fields: dict[str, object] = {
         "domain": "unit.example.com",
+        "alb_name": "unit-edge",
+        "target_group_name": "unit-ingress",
         "hosted_zone_id": "Z0UNIT",
         "vpc_id": "vpc-unit",
         "public_subnet_ids": ["subnet-a", "subnet-b"],
@@ -78,10 +80,18 @@ def test_every_auto_scaling_group_attached_is_registered_in_the_target_group() -
     assert [a["autoscaling_group_name"] for a in attachments.values()] == ["asg-one", "asg-two"]
 
 
+def test_the_alb_and_target_group_take_the_names_the_configuration_derived() -> None:
+    out = synth(lambda s: Edge(s, "edge", deployment=DEPLOYMENT, props=edge(alb_name="given-alb", target_group_name="given-tg")))
+    assert out.resource("aws_lb", "edge_alb")["name"] == "given-alb"
+    (target_group,) = out.resources("aws_lb_target_group").values()
+    assert target_group["name"] == "given-tg"
+
+
 def test_an_alb_in_one_subnet_is_refused() -> None:
     with pytest.raises(ValueError, match="at least two AZs"):
         LoadBalancerProps(
-            name_prefix="u",
+            alb_name="u",
+            target_group_name="u",
             vpc_id="v",
             public_subnet_ids=["a"],
             security_group_id="sg",

@@ -109,7 +109,9 @@ def run(inventory: Inventory, source: Facts, *, addons_from_source: bool = True)
         _guard(report, f"{chart.where}: chart {chart.ref}", functools.partial(check_chart_released, chart, source, report))
         _guard(report, f"{chart.where}: values of {chart.ref}", functools.partial(check_values, chart, source, report))
     for addon in inventory.addons:
-        action = functools.partial(check_addon, addon.addon, addon.kubernetes_version, addon.version, addon.where, source if addons_from_source else None, report)
+        action = functools.partial(
+            check_addon, addon.addon, addon.kubernetes_version, addon.version, addon.where, source if addons_from_source else None, report
+        )
         _guard(report, f"{addon.where}: {addon.addon}", action)
     for image in inventory.images:
         _guard(report, f"{image.where}: image {image.ref}", functools.partial(check_image, image, source, report))

@@ -35,6 +35,10 @@ class EdgeProps:
 
     domain: str
     """The environment's domain; the certificate covers it and ``*.<domain>``."""
+    alb_name: str
+    """Name of the ALB (the configuration derives it and checks AWS's limits)."""
+    target_group_name: str
+    """Name of the ALB's target group (derived and checked like ``alb_name``)."""
     hosted_zone_id: str
     """Zone of the validation and alias records."""
     vpc_id: str
@@ -65,7 +69,8 @@ class Edge(Construct):
         self.load_balancer = LoadBalancer(
             self,
             props=LoadBalancerProps(
-                name_prefix=deployment.name_prefix,
+                alb_name=p.alb_name,
+                target_group_name=p.target_group_name,
                 vpc_id=p.vpc_id,
                 public_subnet_ids=p.public_subnet_ids,
                 security_group_id=self.security_groups.alb.id,

@@ -18,8 +18,10 @@ from platform_constructs.checkov import skip_check
 class LoadBalancerProps:
     """Props of :class:`LoadBalancer`."""
 
-    name_prefix: str
-    """Prefix of the ALB's and target group's names."""
+    alb_name: str
+    """Name of the ALB (1-32 letters, digits, hyphens; the configuration checks it)."""
+    target_group_name: str
+    """Name of the target group (same rules as ``alb_name``)."""
     vpc_id: str
     """VPC of the target group."""
     public_subnet_ids: Sequence[str]
@@ -54,7 +56,7 @@ class LoadBalancer:
         self.alb = Lb(
             scope,
             "alb",
-            name=f"{p.name_prefix}-edge",
+            name=p.alb_name,
             load_balancer_type="application",
             internal=False,
             subnets=list(p.public_subnet_ids),
@@ -63,7 +65,7 @@ class LoadBalancer:
             desync_mitigation_mode="strictest",
             enable_deletion_protection=p.deletion_protection,
             access_logs=LbAccessLogs(bucket=p.access_log_bucket, prefix="alb", enabled=True),
-            tags={"Name": f"{p.name_prefix}-edge"},
+            tags={"Name": p.alb_name},
         )
         if not p.deletion_protection:
             skip_check(self.alb, "CKV_AWS_150", "a disposable development-tier environment (edge.alb_deletion_protection = False)")
@@ -82,7 +84,7 @@ class LoadBalancer:
         target_group = LbTargetGroup(
             scope,
             "ingress-nginx",
-            name=f"{p.name_prefix}-ingress",
+            name=p.target_group_name,
             port=p.node_port,
             protocol="HTTP",
             target_type="instance",
@@ -98,7 +100,7 @@ class LoadBalancer:
                 healthy_threshold=2,
                 unhealthy_threshold=3,
             ),
-            tags={"Name": f"{p.name_prefix}-ingress"},
+            tags={"Name": p.target_group_name},
         )
         skip_check(
             target_group,

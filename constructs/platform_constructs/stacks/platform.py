@@ -98,6 +98,8 @@ class PlatformStack(EnvironmentStack):
         env = self.env
         return EdgeProps(
             domain=env.domain,
+            alb_name=env.alb_name,
+            target_group_name=env.target_group_name,
             hosted_zone_id=self.zone.zone_id,
             vpc_id=self.network.vpc_id,
             public_subnet_ids=self.network.public_subnet_ids,
