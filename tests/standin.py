@@ -35,6 +35,8 @@ class World:
     """``<host>/<name>`` -> {"tags": [...], "manifests": {tag: bytes}, "blobs": {digest: bytes}}."""
     addons: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(addon, Kubernetes version) -> versions EKS offers."""
+    git_tags: dict[str, list[str]] = field(default_factory=dict)
+    """GitHub ``owner/repo`` -> its tags (served as GitHub's matching-refs API does)."""
     requests: list[str] = field(default_factory=list)
 
     def add_oci_chart(self, host: str, name: str, tag: str, archive: bytes) -> None:
@@ -117,6 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._oci(f"{host}/{rest[len('v2/') :]}")
         if rest == "token":
             return self._send(200, json.dumps({"token": TOKEN}).encode(), {"Content-Type": "application/json"})
+        if host == "api.github.com" and "/git/matching-refs/tags/" in rest:
+            repo, _, prefix = rest.removeprefix("repos/").partition("/git/matching-refs/tags/")
+            if repo not in self.world.git_tags:
+                return self._send(404, b'{"message": "Not Found"}')
+            refs = [{"ref": f"refs/tags/{tag}"} for tag in self.world.git_tags[repo] if tag.startswith(prefix)]
+            return self._send(200, json.dumps(refs).encode(), {"Content-Type": "application/json"})
         if rest.startswith("addons/supported-versions"):
             query = parse_qs(url.query)
             addon, version = query.get("addonName", [""])[0], query.get("kubernetesVersion", [""])[0]

@@ -22,6 +22,7 @@ from environments.model.config import (
     GitOpsConfig,
     NatStrategy,
     NetworkConfig,
+    RetiringTargetGroup,
     StateConfig,
     StorageConfig,
     Tier,
@@ -529,6 +530,34 @@ CASES = [
         "configuration: gitops.channel: must be one of Channel.MAIN, Channel.RELEASE_CANDIDATES, Channel.RELEASES, not the str 'main'",
         id="a channel given as a string",
     ),
+    # an ingress controller migration (docs/runbooks/edge-migration.md)
+    pytest.param(
+        lambda: RetiringTargetGroup(name="plato-qa-ingress", node_port=30080, weight=101),
+        "configuration: edge.retiring_target_group.weight: is a percentage of the requests, 0 to 100, not 101",
+        id="a retiring target group's weight above 100",
+    ),
+    pytest.param(
+        lambda: EdgeConfig(retiring_target_group=RetiringTargetGroup(name="plato-qa-ingress", node_port=30080)),
+        "configuration: edge.retiring_target_group.node_port: 30080 is also ingress_node_port; the two controllers must serve on different node ports side by side",
+        id="a retiring target group on the Gateway's own node port",
+    ),
+    pytest.param(
+        lambda: environment(
+            edge=EdgeConfig(ingress_node_port=30081, retiring_target_group=RetiringTargetGroup(name="plato-qa-gateway", node_port=30080))
+        ),
+        "environment 'qa': edge.retiring_target_group.name: 'plato-qa-gateway' is the name of the Gateway's own target group; name the old one",
+        id="a retiring target group named like the Gateway's",
+    ),
+    pytest.param(
+        lambda: RetiringTargetGroup(name="plato-qa-ingress-of-the-old-controller", node_port=30080),
+        "configuration: edge.retiring_target_group.name: 'plato-qa-ingress-of-the-old-controller' is 38 characters long; AWS allows 32",
+        id="a retiring target group name longer than AWS allows",
+    ),
+    pytest.param(
+        lambda: RetiringTargetGroup(name="plato-qa-ingress", node_port=8080),
+        "configuration: edge.retiring_target_group.node_port: 8080 is outside the Kubernetes NodePort range 30000-32767",
+        id="a retiring node port outside the NodePort range",
+    ),
 ]
 
 
@@ -571,6 +600,12 @@ def test_zones_pinned_in_a_region_whose_zones_differ_by_account_are_accepted() -
     pinned = NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=2, availability_zones=("us-west-1b", "us-west-1c"))
     env = environment(region="us-west-1", network=pinned)
     assert env.network.zones(env.region) == ("us-west-1b", "us-west-1c")
+
+
+def test_a_retiring_target_group_on_its_own_port_and_name_is_accepted() -> None:
+    retiring = RetiringTargetGroup(name="plato-qa-ingress", node_port=30080, weight=0)
+    env = environment(edge=EdgeConfig(ingress_node_port=30081, retiring_target_group=retiring))
+    assert env.edge.retiring_target_group == retiring
 
 
 def test_forty_two_extra_tags_fit_in_aws_s_fifty_with_the_ones_the_project_adds() -> None:

@@ -1,4 +1,4 @@
-"""The edge: certificate, ALB, listeners, and the path from the internet to ingress-nginx."""
+"""The edge: certificate, ALB, listeners, and the path from the internet to the Gateway's proxies on the nodes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from conftest import ENVIRONMENTS, Synth
+
+from platform_constructs import contract
 
 
 def res(synth: Synth, env: str, rtype: str) -> dict[str, Any]:
@@ -25,49 +27,75 @@ def resolve(synth: Synth, env: str, expr: str) -> tuple[str, dict[str, Any]]:
     return name, res(synth, env, rtype)[name]
 
 
-@pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth, environments: Any, env_name: str) -> None:
-    port = environments[env_name].edge.ingress_node_port
-    listeners = res(synth, env_name, "aws_lb_listener")
+def follow_the_path(synth: Synth, env: str, port: int) -> list[str]:
+    """Follow the internet's way in, hop by hop, through references in the synthesized JSON.
+
+    Returns one line per hop; each hop is asserted on the way (a broken reference fails here).
+    """
+    hops: list[str] = []
+    listeners = res(synth, env, "aws_lb_listener")
     (https,) = [listener for listener in listeners.values() if listener["port"] == 443]
-    # 1. the listener belongs to the internet-facing ALB in the public subnets
-    alb_name, alb = resolve(synth, env_name, https["load_balancer_arn"])
+    # 1. the HTTPS listener belongs to the internet-facing ALB in the public subnets
+    alb_name, alb = resolve(synth, env, https["load_balancer_arn"])
     assert alb["internal"] is False
-    assert all("network_public" in s for s in alb["subnets"])
-    # 2. it forwards to the ingress target group ...
+    assert alb["subnets"] and all("network_public" in s for s in alb["subnets"])
+    hops.append(f"internet -> 443 -> aws_lb.{alb_name} ({alb['name']}, internet-facing, {len(alb['subnets'])} public subnets)")
+    # 2. it forwards to the Gateway's target group ...
     (action,) = https["default_action"]
     assert action["type"] == "forward"
-    tg_name, tg = resolve(synth, env_name, action["target_group_arn"])
-    # 3. ... which targets instances on ingress-nginx's node port
-    assert tg["target_type"] == "instance"
-    assert tg["port"] == port
+    tg_name, tg = resolve(synth, env, action["target_group_arn"])
+    hops.append(
+        f"aws_lb_listener.{next(k for k, v in listeners.items() if v is https)} (HTTPS, {https['ssl_policy']}) -> aws_lb_target_group.{tg_name} ({tg['name']})"
+    )
+    # 3. ... which targets instances on the proxies' node port and probes the path they answer
+    assert (tg["target_type"], tg["port"], tg["protocol"]) == ("instance", port, "HTTP")
+    check = tg["health_check"]
+    assert (check["port"], check["path"], check["matcher"]) == ("traffic-port", contract.INGRESS_HEALTH_CHECK_PATH, "200")
+    hops.append(f"aws_lb_target_group.{tg_name} -> instances:{port} (health check HTTP {check['path']} -> 200)")
     # 4. every node group's ASG is registered in that target group
-    attachments = res(synth, env_name, "aws_autoscaling_attachment").values()
-    node_groups = res(synth, env_name, "aws_eks_node_group")
+    attachments = res(synth, env, "aws_autoscaling_attachment").values()
+    node_groups = res(synth, env, "aws_eks_node_group")
     assert {a["lb_target_group_arn"] for a in attachments} == {f"${{aws_lb_target_group.{tg_name}.arn}}"}
-    assert len(list(attachments)) == len(node_groups)
-    for a in attachments:
-        assert ref(a["autoscaling_group_name"])[0] == "aws_eks_node_group"
-    # 5. the nodes carry the node-ingress security group (launch template) ...
-    (lt,) = res(synth, env_name, "aws_launch_template").values()
+    assert len(list(attachments)) == len(node_groups) >= 1
+    assert all(ref(a["autoscaling_group_name"])[0] == "aws_eks_node_group" for a in attachments)
+    hops.append(f"aws_autoscaling_attachment x{len(node_groups)} -> the ASG of every node group ({', '.join(sorted(node_groups))})")
+    # 5. the nodes carry the Gateway nodes' security group (launch template) ...
+    (lt_name, lt), *others = res(synth, env, "aws_launch_template").items()
+    assert not others
     node_sgs = lt["vpc_security_group_ids"]
     assert "${aws_eks_cluster.eks_cluster.vpc_config[0].cluster_security_group_id}" in node_sgs
-    # 6. ... whose only ingress rule admits the ALB's security group on exactly that port
-    alb_sgs = alb["security_groups"]
-    (alb_sg_ref,) = alb_sgs
-    ingress = [
-        r
-        for r in res(synth, env_name, "aws_vpc_security_group_ingress_rule").values()
-        if r["security_group_id"] in [s.replace(".id}", ".id}") for s in node_sgs]
-    ]
+    # 6. ... whose only rule from outside admits the ALB's security group on exactly that port
+    (alb_sg_ref,) = alb["security_groups"]
+    ingress = [r for r in res(synth, env, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] in node_sgs]
     assert len(ingress) == 1
     (rule,) = ingress
     assert rule["referenced_security_group_id"] == alb_sg_ref
     assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (port, port, "tcp")
+    hops.append(f"aws_launch_template.{lt_name}: {ref(rule['security_group_id'])[1]} admits only {ref(alb_sg_ref)[1]} on tcp/{port}")
     # 7. and the ALB may send only there
-    egress = [r for r in res(synth, env_name, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == alb_sg_ref]
+    egress = [r for r in res(synth, env, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == alb_sg_ref]
     assert [(r["referenced_security_group_id"], r["from_port"], r["to_port"]) for r in egress] == [(rule["security_group_id"], port, port)]
-    assert alb_name == "edge_alb"
+    hops.append(
+        f"{ref(alb_sg_ref)[1]} sends only to {ref(rule['security_group_id'])[1]} on tcp/{port} -> the Envoy proxies' NodePort (gitops: EnvoyProxy edge)"
+    )
+    return hops
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_the_path_alb_443_target_group_node_port_node_rule_lines_up(synth: Synth, environments: Any, env_name: str) -> None:
+    port = environments[env_name].edge.ingress_node_port
+    hops = follow_the_path(synth, env_name, port)
+    print(f"\n{env_name}:\n  " + "\n  ".join(hops))
+    assert len(hops) == 6
+
+
+def test_the_gateway_s_target_group_is_named_for_it_and_the_nodes_group_never_replaces_itself(synth: Synth, environments: Any) -> None:
+    for env in ENVIRONMENTS:
+        (tg,) = res(synth, env, "aws_lb_target_group").values()
+        assert tg["name"] == environments[env].target_group_name == f"plato-{env}-gateway"
+        nodes = res(synth, env, "aws_security_group")["edge_node-ingress-sg"]
+        # A new description would replace the group every node's launch template names.
+        assert nodes["lifecycle"] == {"ignore_changes": ["description"]}
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)

@@ -21,7 +21,7 @@ from environments.model import eks
 from platform_constructs.bootstrap import charts
 from tools.pins import checks, inventory, sources
 from tools.pins.crds import CRD_SOURCES
-from tools.pins.inventory import AddonPin, ChartPin, ImagePin, Inventory
+from tools.pins.inventory import AddonPin, ChartPin, GitPin, ImagePin, Inventory
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,7 @@ def test_every_pin_is_released_known_and_published(inv: Inventory, facts: source
     report = checks.run(inv, facts)
     assert report.findings == []
     assert report.checked["charts"] >= 14 and report.checked["images"] >= 6 and report.checked["addons"] == len(eks.ADDONS)
+    assert report.checked["git"] == 2
 
 
 def test_the_inventory_sees_every_kind_of_pin(inv: Inventory) -> None:
@@ -67,14 +68,29 @@ def test_no_image_anywhere_comes_from_bitnami(inv: Inventory) -> None:
 
 def test_every_chart_that_installs_crds_has_its_pinned_version_in_the_crd_map(inv: Inventory) -> None:
     pinned = {c.chart: c.version for c in inv.charts}
+    tags = {g.repository: g.tag for g in inv.git}
     for source in CRD_SOURCES:
         if source.installer == "flux":
             assert source.version == charts.FLUX_DISTRIBUTION, "the Flux CRDs are those of the FluxInstance's distribution"
+        elif source.repository:
+            assert tags.get(source.repository) == source.version, (
+                f"{source.installer}: CRDs of {source.version}, Flux applies {tags.get(source.repository)}"
+            )
         else:
             assert pinned.get(source.installer) == source.version, (
                 f"{source.installer}: CRDs of {source.version}, pinned {pinned.get(source.installer)}"
             )
-    installers = {"kube-prometheus-stack", "velero", "flagger", "external-dns", "external-secrets", "cert-manager", "flux-operator"}
+    installers = {
+        "kube-prometheus-stack",
+        "velero",
+        "flagger",
+        "external-dns",
+        "external-secrets",
+        "cert-manager",
+        "flux-operator",
+        "gateway-api",
+        "envoy-gateway",
+    }
     assert installers <= {s.installer for s in CRD_SOURCES}
 
 
@@ -93,6 +109,13 @@ def test_an_unreleased_chart_version_is_a_finding(inv: Inventory, facts: sources
     assert [f for f in report.findings if "never released" in f] == [
         f"{kps.where}: chart kube-prometheus-stack 88.5.4 was never released in {kps.repository} ({facts.name})"
     ]
+
+
+def test_an_untagged_upstream_crd_release_is_a_finding(inv: Inventory, facts: sources.Facts) -> None:
+    (gateway_api,) = [g for g in inv.git if g.repository.endswith("/gateway-api")]
+    planted = dataclasses.replace(gateway_api, tag="v1.6.9")
+    report = checks.run(only(inv, git=(planted,)), facts)
+    assert report.findings == [f"{gateway_api.where}: https://github.com/kubernetes-sigs/gateway-api has no tag v1.6.9 ({facts.name})"]
 
 
 def test_an_unknown_values_key_is_a_finding(inv: Inventory, facts: sources.Facts) -> None:
@@ -157,6 +180,7 @@ def registries() -> Iterator[World]:
     world.add_image_tags("registry-1.docker.io", "library/redis", ["7.4.11-alpine", "7.4.10-alpine"])
     world.add_image_tags("standin.example", "team/app", ["1.0", "1.1"])
     world.addons[("coredns", "1.36")] = ["v1.14.3-eksbuild.3"]
+    world.git_tags["standin/crds"] = ["v1.0.0", "v1.0.0-rc.1", "v1.1.0"]
     with serve(world) as base:
         saved = {
             k: os.environ.get(k) for k in ("PLATFORM_REGISTRY_MIRROR", "AWS_ENDPOINT_URL_EKS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -217,6 +241,7 @@ def standin_inventory(**planted: Any) -> Inventory:
         images=(ImagePin("redis", planted.get("tag", "7.4.11-alpine"), "db1"), ImagePin("standin.example/team/app", "1.1", "app")),
         addons=(AddonPin("coredns", "1.36", planted.get("addon", "v1.14.3-eksbuild.3"), "eks.py"),),
         kubernetes=(),
+        git=(GitPin("https://github.com/standin/crds", planted.get("git_tag", "v1.0.0"), "crds"),),
     )
 
 
@@ -228,16 +253,19 @@ def test_the_registries_confirm_good_pins_through_http_oci_and_the_eks_api(regis
     assert "/oci.standin.example/v2/charts/demo-oci/tags/list" in requested
     assert "/registry-1.docker.io/v2/library/redis/tags/list" in requested and "/registry-1.docker.io/token" in requested
     assert "addons/supported-versions" in requested
+    assert "/api.github.com/repos/standin/crds/git/matching-refs/tags/v1.0.0" in requested
 
 
 def test_the_registries_refuse_each_planted_bad_pin(registries: World) -> None:
-    report = checks.run(standin_inventory(version="1.2.0", tag="7.4.99-alpine", addon="v1.0.0-eksbuild.1"), sources.RegistrySource())
+    planted = standin_inventory(version="1.2.0", tag="7.4.99-alpine", addon="v1.0.0-eksbuild.1", git_tag="v1.0")
+    report = checks.run(planted, sources.RegistrySource())
     assert sorted(report.findings) == sorted(
         [
             "gitops: demo: chart demo 1.2.0 was never released in https://charts.standin.example (registries)",
             "gitops: demo: values of demo 1.2.0: https://charts.standin.example has no demo 1.2.0",
             "db1: image redis:7.4.99-alpine is not a published tag (registries)",
             "eks.py: coredns v1.0.0-eksbuild.1 is not published for Kubernetes 1.36 (environments/model/facts)",
+            "crds: https://github.com/standin/crds has no tag v1.0 (registries)",
         ]
     )
     report = checks.run(standin_inventory(values={"replica": 2}), sources.RegistrySource())

@@ -5,10 +5,11 @@ Runs the pinned Renovate offline in extract-only mode on a snapshot of the worki
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from conftest import Synth
+from conftest import REPO, Synth
 
 from environments import load_environments
 from environments.model import eks
@@ -53,6 +54,17 @@ def test_every_image_pin_is_tracked(synth: Synth, tracked: dict[str, list[dict[s
         assert any(_image_name(str(d["depName"])) == image.repository and d.get("currentValue") == image.tag for d in deps), (
             f"not tracked: {image.ref}"
         )
+
+
+def test_every_upstream_git_tag_is_tracked_and_moves_with_its_chart(synth: Synth, tracked: dict[str, list[dict[str, Any]]]) -> None:
+    pins = inventory.collect(synth.outdir).git
+    assert pins, "the upstream CRDs are pinned by tag"
+    deps = [d for d in _all(tracked) if d.get("datasource") == "github-tags"]
+    for pin in pins:
+        assert any(pin.repository.endswith(f"/{d['packageName']}") and d["currentValue"] == pin.tag for d in deps), pin.ref
+    config = json.loads((REPO / "renovate.json").read_text())
+    rules = [r for r in config["packageRules"] if r.get("groupName") == "envoy gateway"]
+    assert rules and {"envoyproxy/gateway", "docker.io/envoyproxy/gateway-helm"} <= set(rules[-1]["matchPackageNames"])
 
 
 def test_every_eks_pin_is_tracked(tracked: dict[str, list[dict[str, Any]]]) -> None:

@@ -33,6 +33,8 @@ GITOPS = REPO / "gitops"
 ENVIRONMENTS = REGISTRY
 
 FLUX_KUSTOMIZATION = ("kustomize.toolkit.fluxcd.io", "Kustomization")
+#: The GitRepository of this repository, as the bootstrap stack creates it.
+ROOT_SOURCE = "flux-system"
 SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"
 # Flux's variable syntax: ${NAME}, ${NAME:=default}, ${NAME:-default}.
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -76,10 +78,35 @@ def group_of(api_version: str) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
+#: The API groups Kubernetes serves itself; every other group is defined by a CRD (including
+#: SIG projects' groups under k8s.io, such as gateway.networking.k8s.io).
+BUILT_IN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "autoscaling",
+        "batch",
+        "policy",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+    }
+)
+
+
 def is_custom_resource(obj: dict[str, Any]) -> bool:
-    """True for kinds a CRD defines; built-in groups are core or end in .k8s.io."""
-    group = group_of(obj["apiVersion"])
-    return bool(group) and "." in group and not group.endswith(".k8s.io")
+    """True for kinds a CRD defines."""
+    return group_of(obj["apiVersion"]) not in BUILT_IN_GROUPS
 
 
 @dataclass
@@ -109,6 +136,26 @@ class Rendered:
         return f"{self.layer}: {self.kind} {ns}{self.name}"
 
 
+@dataclass(frozen=True)
+class UpstreamKustomization:
+    """A Flux Kustomization of an upstream repository at a tag, and its GitRepository."""
+
+    kustomization: dict[str, Any]
+    repository: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.repository["spec"]["url"])
+
+    @property
+    def tag(self) -> str:
+        return str(self.repository["spec"]["ref"]["tag"])
+
+    @property
+    def path(self) -> str:
+        return str(self.kustomization["spec"]["path"]).removeprefix("./")
+
+
 @dataclass
 class Tree:
     """Everything Flux applies in one environment."""
@@ -116,7 +163,10 @@ class Tree:
     env: str
     outputs: dict[str, str]
     kustomizations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Flux Kustomizations by name."""
+    """Flux Kustomizations of this repository's tree, by name."""
+    upstream: dict[str, UpstreamKustomization] = field(default_factory=dict)
+    """Flux Kustomizations that apply another Git repository (upstream CRDs), by name; not
+    rendered here: the tests check them against the CRD files they validate with."""
     objects: list[Rendered] = field(default_factory=list)
     used_variables: dict[str, set[str]] = field(default_factory=dict)
     """Variable names referenced in each layer (before substitution)."""
@@ -184,10 +234,14 @@ def build_tree(env: str) -> Tree:
         if (group_of(obj["apiVersion"]), obj["kind"]) != FLUX_KUSTOMIZATION:
             continue
         name = obj["metadata"]["name"]
-        if name in tree.kustomizations:
+        if name in tree.kustomizations or name in tree.upstream:
             raise AssertionError(f"{env}: Flux Kustomization {name} is defined twice")
-        tree.kustomizations[name] = obj
         spec = obj["spec"]
+        source = spec["sourceRef"]
+        if source != {"kind": "GitRepository", "name": ROOT_SOURCE}:
+            tree.upstream[name] = UpstreamKustomization(obj, _source_of(tree, source, obj["metadata"].get("namespace")))
+            continue
+        tree.kustomizations[name] = obj
         variables: dict[str, str] = {}
         post_build = spec.get("postBuild") or {}
         for source in post_build.get("substituteFrom") or []:
@@ -208,6 +262,17 @@ def build_tree(env: str) -> Tree:
             tree.objects.append(Rendered(rendered, name))
             pending.append(rendered)
     return tree
+
+
+def _source_of(tree: Tree, ref: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+    if ref.get("kind") != "GitRepository":
+        raise AssertionError(f"{tree.env}: a Kustomization applies a {ref.get('kind')}, which the tests cannot model")
+    found = tree.find("GitRepository", ref["name"], ref.get("namespace", namespace))
+    if len(found) != 1:
+        raise AssertionError(f"{tree.env}: GitRepository {ref['name']} of a Kustomization is not in the tree")
+    if "tag" not in found[0].obj["spec"].get("ref", {}):
+        raise AssertionError(f"{tree.env}: GitRepository {ref['name']} must follow a release tag (spec.ref.tag)")
+    return found[0].obj
 
 
 def iter_pod_specs(tree: Tree, namespace: str | None = None) -> Iterator[tuple[Rendered, dict[str, Any]]]:

@@ -50,6 +50,10 @@ OUTPUTS_CONFIGMAP_NAME = "platform-outputs"
 #: Namespace of the seed's workload.
 APP_NAMESPACE = "project-plato"
 
+#: The path the ALB's target group probes on every node's ingress port, which the in-cluster
+#: Gateway's proxies answer themselves (a ClientTrafficPolicy of the edge Gateway).
+INGRESS_HEALTH_CHECK_PATH = "/healthz"
+
 
 def workload_role_name(name_prefix: str, identity: WorkloadIdentity) -> str:
     """The IAM role name of a workload identity (``plato-dev-loki``).
@@ -150,7 +154,12 @@ class PlatformContract:
     certificate_arn: str = _f("certificate_arn", None, "ACM certificate of the domain and its wildcard")
     alb_dns_name: str = _f("alb_dns_name", "ALB_DNS_NAME", "DNS name of the ALB")
     ingress_target_group_arn: str = _f("ingress_target_group_arn", None, "Target group the ALB forwards to")
-    ingress_node_port: int = _f("ingress_node_port", "INGRESS_NODE_PORT", "NodePort ingress-nginx must listen on")
+    ingress_node_port: int = _f(
+        "ingress_node_port", "INGRESS_NODE_PORT", "NodePort the Gateway's proxies listen on; the ALB forwards to it"
+    )
+    ingress_health_check_path: str = _f(
+        None, "INGRESS_HEALTH_CHECK_PATH", "Path the ALB's target group probes on the node port; the Gateway's proxies answer it"
+    )
     loki_chunks_bucket: str = _f("loki_chunks_bucket", "LOKI_CHUNKS_BUCKET", "Loki chunks bucket")
     loki_ruler_bucket: str = _f("loki_ruler_bucket", "LOKI_RULER_BUCKET", "Loki ruler bucket")
     loki_retention: str = _f(None, "LOKI_RETENTION", "Loki's retention_period (the chunks bucket expires objects a margin later)")
@@ -171,6 +180,7 @@ class PlatformContract:
             aws_region=env.region,
             domain=env.domain,
             ingress_node_port=env.edge.ingress_node_port,
+            ingress_health_check_path=INGRESS_HEALTH_CHECK_PATH,
             loki_retention=hours(storage.log_retention_days),
             velero_backup_ttl=hours(storage.backup_retention_days),
             velero_cluster_backup_ttl=hours(storage.cluster_backup_retention_days) if storage.cluster_backup_retention_days else None,
@@ -238,8 +248,8 @@ def placeholder_generated(env: EnvironmentConfig) -> Generated:
         hosted_zone_id=f"Z0{digits}{env.name.upper():A<14}"[:21],
         hosted_zone_name_servers=["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"],
         certificate_arn=f"arn:{env.partition}:acm:{region}:{account}:certificate/0f6d1c2e-5b7a-4c1d-9e8f-00000000{digits}",
-        alb_dns_name=f"{prefix}-edge-1234567890.{region}.elb.amazonaws.com",
-        ingress_target_group_arn=f"arn:{env.partition}:elasticloadbalancing:{region}:{account}:targetgroup/{prefix}-ingress/73e2d6bc24d8a067",
+        alb_dns_name=f"{env.alb_name}-1234567890.{region}.elb.amazonaws.com",
+        ingress_target_group_arn=f"arn:{env.partition}:elasticloadbalancing:{region}:{account}:targetgroup/{env.target_group_name}/73e2d6bc24d8a067",
         loki_chunks_bucket=env.bucket_name("loki-chunks"),
         loki_ruler_bucket=env.bucket_name("loki-ruler"),
         velero_bucket=env.bucket_name("velero"),

@@ -477,8 +477,38 @@ _NAME_K8S_GROUP = re.compile(r"^[a-z0-9]([a-z0-9.:-]{0,61}[a-z0-9])?$")
 # --- edge, storage, gitops --------------------------------------------------------------------
 
 
+class RetiringTargetGroup(Model):
+    """A target group the ALB keeps while the requests move to the Gateway's, during an
+    ingress controller migration (docs/runbooks/edge-migration.md)."""
+
+    path: ClassVar[str] = "edge.retiring_target_group"
+
+    name: str
+    """Name of the existing target group, exactly as AWS shows it."""
+    node_port: int
+    """The NodePort its targets serve on (the retiring controller's), 30000-32767."""
+    weight: int = 100
+    """Percent of the HTTPS requests the ALB still sends to it, 0 to 100; the rest go to the
+    Gateway's target group. Default: all of them."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        problem = rules.elb_name(self.name, "target group", derived=False)
+        if problem:
+            raise ConfigError(self.where("name"), problem)
+        _node_port(self.node_port, self.where("node_port"))
+        if not 0 <= self.weight <= 100:
+            raise ConfigError(self.where("weight"), f"is a percentage of the requests, 0 to 100, not {self.weight}")
+        return self
+
+
+def _node_port(port: int, field: str) -> None:
+    if not 30000 <= port <= 32767:
+        raise ConfigError(field, f"{port} is outside the Kubernetes NodePort range 30000-32767")
+
+
 class EdgeConfig(Model):
-    """Everything between the internet and the ingress controller."""
+    """Everything between the internet and the in-cluster Gateway."""
 
     path: ClassVar[str] = "edge"
 
@@ -499,8 +529,11 @@ class EdgeConfig(Model):
     """Days ALB access logs are kept, 1 to 3650. Default: 90."""
     ingress_node_port: int = 30080
     """The NodePort the ALB's target group forwards to on every node, and on which the
-    in-cluster ingress controller listens (it reaches the GitOps tree through the platform
+    Gateway's Envoy proxies listen (it reaches the GitOps tree through the platform
     contract), 30000-32767. Default: 30080."""
+    retiring_target_group: RetiringTargetGroup | None = None
+    """Only during an ingress controller migration: the old controller's target group, kept
+    with its share of the requests until the cut-over is done. Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -515,9 +548,12 @@ class EdgeConfig(Model):
             raise ConfigError(
                 self.where("access_log_retention_days"), f"must be between 1 and 3650 days, not {self.access_log_retention_days}"
             )
-        if not 30000 <= self.ingress_node_port <= 32767:
+        _node_port(self.ingress_node_port, self.where("ingress_node_port"))
+        retiring = self.retiring_target_group
+        if retiring is not None and retiring.node_port == self.ingress_node_port:
             raise ConfigError(
-                self.where("ingress_node_port"), f"{self.ingress_node_port} is outside the Kubernetes NodePort range 30000-32767"
+                self.where("retiring_target_group.node_port"),
+                f"{retiring.node_port} is also ingress_node_port; the two controllers must serve on different node ports side by side",
             )
         if self.hosted_zone:
             problem = rules.dns_name(self.hosted_zone)
@@ -702,6 +738,11 @@ class EnvironmentConfig(Model):
             problem = rules.elb_name(name, what)
             if problem:
                 raise ConfigError("name", problem)
+        retiring = self.edge.retiring_target_group
+        if retiring is not None and retiring.name == self.target_group_name:
+            raise ConfigError(
+                "edge.retiring_target_group.name", f"'{retiring.name}' is the name of the Gateway's own target group; name the old one"
+            )
         for purpose in BUCKET_PURPOSES:
             problem = rules.s3_bucket(self.bucket_name(purpose))
             if problem:
@@ -789,7 +830,8 @@ class EnvironmentConfig(Model):
 
     @property
     def target_group_name(self) -> str:
-        return f"{self.name_prefix}-ingress"
+        """The target group of the Gateway's proxies."""
+        return f"{self.name_prefix}-gateway"
 
     @property
     def hosted_zone(self) -> str:

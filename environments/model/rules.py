@@ -62,14 +62,15 @@ def s3_bucket(name: str) -> str | None:
     return None
 
 
-def elb_name(name: str, what: str) -> str | None:
+def elb_name(name: str, what: str, *, derived: bool = True) -> str | None:
     """Load balancer and target group names: 1-32 letters, digits and hyphens."""
+    subject = f"the {what} name '{name}' it derives" if derived else f"'{name}'"
     if len(name) > 32:
-        return f"the {what} name '{name}' it derives is {len(name)} characters long; AWS allows 32"
+        return f"{subject} is {len(name)} characters long; AWS allows 32"
     if not _ELB_NAME.fullmatch(name):
-        return f"the {what} name '{name}' it derives may hold only letters, digits and inner hyphens"
+        return f"{subject} may hold only letters, digits and inner hyphens"
     if name.startswith("internal-"):
-        return f"the {what} name '{name}' it derives starts with 'internal-', which AWS reserves"
+        return f"{subject} starts with 'internal-', which AWS reserves"
     return None
 
 

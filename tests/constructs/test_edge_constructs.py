@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from scope import DEPLOYMENT, UNGUARDED, synth
 
 from platform_constructs.edge.dns import HostedZone, HostedZoneProps
 from platform_constructs.edge.edge import Edge, EdgeProps
-from platform_constructs.edge.load_balancer import LoadBalancerProps
+from platform_constructs.edge.load_balancer import LoadBalancerProps, RetiringTarget
 
 WAF = "arn:aws:wafv2:eu-west-1:444455556666:regional/webacl/unit/0123"
 
@@ -21,6 +23,7 @@ def edge(**changes: object) -> EdgeProps:
         "vpc_id": "vpc-unit",
         "public_subnet_ids": ["subnet-a", "subnet-b"],
         "ingress_node_port": 31234,
+        "health_check_path": "/unit-health",
         "access_log_bucket": "unit-access-logs",
     }
     fields.update(changes)
@@ -42,8 +45,9 @@ def test_without_a_waf_nothing_is_associated_and_the_alb_says_why() -> None:
 
 def test_the_target_group_and_both_security_group_rules_use_the_given_node_port() -> None:
     out = synth(lambda s: Edge(s, "edge", deployment=DEPLOYMENT, props=edge()))
-    tg = out.resource("aws_lb_target_group", "edge_ingress-nginx")
+    tg = out.resource("aws_lb_target_group", "edge_gateway")
     assert (tg["port"], tg["target_type"], tg["health_check"]["port"]) == (31234, "instance", "traffic-port")
+    assert tg["health_check"]["path"] == "/unit-health"
     rule = out.resource("aws_vpc_security_group_ingress_rule", "edge_nodes-in-from-alb")
     assert (rule["from_port"], rule["to_port"], rule["referenced_security_group_id"]) == (
         31234,
@@ -87,11 +91,47 @@ def test_the_alb_and_target_group_take_the_names_the_configuration_derived() -> 
     assert target_group["name"] == "given-tg"
 
 
+def test_without_a_retiring_target_group_https_forwards_to_the_gateway_only() -> None:
+    out = synth(lambda s: Edge(s, "edge", deployment=DEPLOYMENT, props=edge()))
+    (action,) = out.resource("aws_lb_listener", "edge_https")["default_action"]
+    assert action == {"type": "forward", "target_group_arn": "${aws_lb_target_group.edge_gateway.arn}"}
+    assert list(out.resources("aws_lb_target_group")) == ["edge_gateway"]
+
+
+def test_a_retiring_target_group_stays_attached_and_receives_its_share_of_the_requests() -> None:
+    retiring = RetiringTarget(name="unit-ingress", node_port=30080, weight=25)
+
+    def build(s: Any) -> None:
+        Edge(s, "edge", deployment=DEPLOYMENT, props=edge(retiring=retiring)).attach_to(["asg-one", "asg-two"])
+
+    out = synth(build)
+    old = out.resource("aws_lb_target_group", "edge_retiring")
+    assert (old["name"], old["port"], old["health_check"]["path"]) == ("unit-ingress", 30080, "/unit-health")
+    (action,) = out.resource("aws_lb_listener", "edge_https")["default_action"]
+    assert action["forward"]["target_group"] == [
+        {"arn": "${aws_lb_target_group.edge_gateway.arn}", "weight": 75},
+        {"arn": "${aws_lb_target_group.edge_retiring.arn}", "weight": 25},
+    ]
+    attached = sorted((a["autoscaling_group_name"], a["lb_target_group_arn"]) for a in out.resources("aws_autoscaling_attachment").values())
+    assert attached == sorted(
+        (asg, f"${{aws_lb_target_group.{tg}.arn}}") for asg in ("asg-one", "asg-two") for tg in ("edge_gateway", "edge_retiring")
+    )
+    ports = {
+        (r["from_port"], r["to_port"])
+        for r in out.resources("aws_vpc_security_group_ingress_rule").values()
+        if "node-ingress" in r["security_group_id"]
+    }
+    assert ports == {(31234, 31234), (30080, 30080)}, "both controllers stay reachable until the old one is gone"
+    egress = {r["from_port"] for r in out.resources("aws_vpc_security_group_egress_rule").values()}
+    assert egress == {31234, 30080}
+
+
 def test_an_alb_in_one_subnet_is_refused() -> None:
     with pytest.raises(ValueError, match="at least two AZs"):
         LoadBalancerProps(
             alb_name="u",
             target_group_name="u",
+            health_check_path="/healthz",
             vpc_id="v",
             public_subnet_ids=["a"],
             security_group_id="sg",

@@ -12,6 +12,7 @@ builds, the checkov run, loading CRDs) runs once per session.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -153,3 +155,39 @@ def crd_schemas_once() -> dict[tuple[str, str], dict[str, Any]]:
     if not found:
         pytest.fail("no CustomResourceDefinition among the pinned CRD files (tools/pins/crds.py)")
     return {key: dict(versions) for key, versions in found.items()}
+
+
+def crd_errors(obj: dict[str, Any], ref: str) -> list[str]:
+    """Why ``obj`` would not pass the API server's validation against its pinned CRD (empty: it would)."""
+    group, version = obj["apiVersion"].split("/", 1)
+    versions = crd_schemas_once().get((group, obj["kind"]))
+    if versions is None:
+        return [f"{ref}: no CRD for {group}/{obj['kind']} among the pinned installers' CRDs (tools/pins/crds.py)"]
+    if version not in versions:
+        return [f"{ref}: {group} serves {sorted(versions)} for {obj['kind']}, not {version}"]
+    schema = _structural(copy.deepcopy(versions[version]))
+    # ObjectMeta is validated by the API server itself, not by the CRD.
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    return [f"{ref}: {'.'.join(map(str, e.absolute_path))}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(obj)]
+
+
+def _structural(schema: Any) -> Any:
+    """A Kubernetes structural schema as JSON Schema, with the API server's field pruning.
+
+    x-kubernetes-int-or-string becomes integer-or-string, nullable adds null, and objects
+    that declare properties reject unknown fields unless they preserve them (the API server
+    drops unknown fields, so a typo in a custom resource would silently do nothing).
+    """
+    if isinstance(schema, list):
+        return [_structural(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _structural(v) for k, v in schema.items() if not k.startswith("x-kubernetes-") and k != "nullable"}
+    if schema.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if schema.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "properties" in schema and "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out

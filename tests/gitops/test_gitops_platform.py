@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import upstream_file
-from gitops_tree import ENVIRONMENTS, all_trees, environment, tree_of
+from gitops_tree import ENVIRONMENTS, all_trees, tree_of
 
 from platform_constructs import contract
 
@@ -44,30 +44,6 @@ def test_every_pod_identity_service_account_of_the_contract_is_accounted_for() -
     # identity must be created by this tree.
     outside_the_tree = {contract.VAULT, contract.EBS_CSI}
     assert set(contract.WORKLOAD_IDENTITIES) == set(POD_IDENTITY_RELEASES) | outside_the_tree
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_ingress_nginx_listens_on_the_configured_node_port_behind_the_alb(env: str) -> None:
-    tree = tree_of(env)
-    controller = tree.helm_values("ingress-nginx", "ingress-nginx")["controller"]
-    assert controller["service"]["type"] == "NodePort"
-    assert controller["service"]["nodePorts"]["http"] == environment(env).edge.ingress_node_port
-    assert controller["service"]["enableHttps"] is False, "TLS ends at the ALB"
-    config = controller["config"]
-    assert config["use-forwarded-headers"] == "true"
-    assert config["ssl-redirect"] == "false" and config["force-ssl-redirect"] == "false"
-    assert controller["ingressClassResource"]["name"] == "nginx"
-    assert controller["metrics"]["serviceMonitor"]["enabled"] is True, "Flagger judges canaries on these metrics"
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_ingresses_publish_the_alb_as_their_address(env: str) -> None:
-    tree = tree_of(env)
-    controller = tree.helm_values("ingress-nginx", "ingress-nginx")["controller"]
-    assert controller["publishService"]["enabled"] is False
-    assert controller["extraArgs"]["publish-status-address"] == tree.outputs.get("ALB_DNS_NAME"), (
-        "the Ingress status must carry the ALB's DNS name so that external-dns points records at the ALB"
-    )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -171,7 +147,8 @@ def test_grafana_has_prometheus_loki_and_jaeger_datasources_that_exist(env: str)
     query_port = next(p["port"] for p in jaeger["ports"] if p["name"] == "query")
     assert datasources["jaeger"] == f"http://jaeger.tracing.svc:{query_port}"
     assert grafana["adminPassword"] == "", "never the chart's well-known default password"
-    assert grafana["ingress"]["hosts"] == [f"grafana.{tree.outputs['DOMAIN']}"]
+    assert grafana["route"]["main"]["hostnames"] == [f"grafana.{tree.outputs['DOMAIN']}"]
+    assert grafana["grafana.ini"]["server"]["root_url"] == f"https://grafana.{tree.outputs['DOMAIN']}"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -184,12 +161,16 @@ def test_logs_are_shipped_to_loki(env: str) -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_flagger_shifts_nginx_traffic_and_reads_this_prometheus(env: str) -> None:
+def test_flagger_moves_gateway_api_routes_and_reads_this_prometheus(env: str) -> None:
     tree = tree_of(env)
     flagger = tree.helm_values("flagger", "flagger-system")
     prometheus = tree.helm_values("kube-prometheus-stack", "monitoring")["fullnameOverride"]
-    assert flagger["meshProvider"] == "nginx"
+    # "gatewayapi:v1" selects Flagger's HTTPRoute v1 router; a bare "gatewayapi" falls back to
+    # Istio's (pkg/router/factory.go at v1.44.0).
+    assert flagger["meshProvider"] == "gatewayapi:v1"
     assert flagger["metricsServer"] == f"http://{prometheus}-prometheus.monitoring.svc:9090"
+    for template in tree.find("MetricTemplate", namespace="flagger-system"):
+        assert template.obj["spec"]["provider"] == {"type": "prometheus", "address": flagger["metricsServer"]}, template.ref
     assert flagger["prometheus"]["install"] is False
     webhook = tree.one("Canary", "backend", contract.APP_NAMESPACE)["spec"]["analysis"]["webhooks"][0]
     assert webhook["url"] == "http://flagger-loadtester.flagger-system/"

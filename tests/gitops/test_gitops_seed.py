@@ -200,19 +200,27 @@ def test_db1_and_db2_admit_only_the_backend_on_their_own_port(env: str) -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_backend_admits_requests_only_from_ingress_nginx(env: str) -> None:
+def test_backend_admits_requests_only_from_the_edge_gateways_proxies(env: str) -> None:
     tree = tree_of(env)
     container = _container(tree, "Deployment", "backend")
     port = container["ports"][0]["containerPort"]
-    rules = _rules(_policies_for(tree, _labels(tree, "Deployment", "backend"), "Ingress"), "ingress")
-    assert len(rules) == 1
-    assert _ports(rules[0]) == {("TCP", port)}
-    assert rules[0]["from"] == [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
-        }
-    ]
+    backend = _labels(tree, "Deployment", "backend")
+    for labels in (backend, _primary_labels(backend)):
+        rules = _rules(_policies_for(tree, labels, "Ingress"), "ingress")
+        assert len(rules) == 1
+        assert _ports(rules[0]) == {("TCP", port)}
+        assert rules[0]["from"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "envoy",
+                        "app.kubernetes.io/component": "proxy",
+                        "gateway.envoyproxy.io/owning-gateway-name": "edge",
+                    }
+                },
+            }
+        ]
 
 
 # --- 4. the Secret as ADMIN_* variables in db2 -----------------------------------------------
@@ -290,29 +298,36 @@ def test_kube_prometheus_stack_has_a_scrape_config_for_the_postgres_exporter(env
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_backend_is_served_by_ingress_nginx_on_the_environment_domain(env: str) -> None:
+def test_backend_is_served_through_the_edge_gateway_on_the_environment_domain(env: str) -> None:
     tree = tree_of(env)
-    ingress = tree.one("Ingress", "backend", NS)["spec"]
-    canary = tree.one("Canary", "backend", NS)["spec"]
-    assert ingress["ingressClassName"] == "nginx"
-    assert [rule["host"] for rule in ingress["rules"]] == [tree.outputs["DOMAIN"]]
-    backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    # Flagger creates the Service named after the target, on the Canary's port.
-    assert backend == {"name": canary["targetRef"]["name"], "port": {"number": canary["service"]["port"]}}
+    service = tree.one("Canary", "backend", NS)["spec"]["service"]
+    # Flagger creates the route and the Services: named after the target, on the Canary's port.
+    assert service["hosts"] == [tree.outputs["DOMAIN"]]
+    assert service["gatewayRefs"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "edge", "namespace": "envoy-gateway-system"}
+    ]
+    assert tree.one("Gateway", "edge", "envoy-gateway-system")
     assert not tree.find("Service", "backend", NS), "Flagger owns the backend Service; Git must not define it"
+    assert not tree.find("HTTPRoute", "backend", NS), "Flagger owns the backend route; a second owner would fight it"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_backend_rolls_out_through_a_flagger_canary_judged_on_nginx_metrics(env: str) -> None:
+def test_backend_rolls_out_through_a_flagger_canary_judged_on_the_proxies_metrics(env: str) -> None:
     tree = tree_of(env)
     canary = tree.one("Canary", "backend", NS)["spec"]
-    assert canary["provider"] == "nginx"
+    assert canary["provider"] == "gatewayapi:v1"
     assert canary["targetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "backend"}
-    assert canary["ingressRef"]["name"] == "backend"
-    metrics = {m["name"]: m["thresholdRange"] for m in canary["analysis"]["metrics"]}
-    assert set(metrics) == {"request-success-rate", "request-duration"}
+    metrics = {m["name"]: m for m in canary["analysis"]["metrics"]}
+    assert list(metrics) == ["success-rate", "latency-p99"], "the overlays patch metrics[0] and metrics[1] by position"
+    for metric in metrics.values():
+        ref = metric["templateRef"]
+        assert tree.one("MetricTemplate", ref["name"], ref["namespace"]), ref
+    assert set(metrics["success-rate"]["thresholdRange"]) == {"min"} and set(metrics["latency-p99"]["thresholdRange"]) == {"max"}
     load_test = canary["analysis"]["webhooks"][0]["metadata"]["cmd"]
-    assert f"-host {tree.outputs['DOMAIN']} " in load_test
+    envoy = tree.one("EnvoyProxy", "edge", "envoy-gateway-system")["spec"]["provider"]["kubernetes"]["envoyService"]["name"]
+    assert load_test.endswith(f" -host {tree.outputs['DOMAIN']} http://{envoy}.envoy-gateway-system/"), (
+        "through the proxies, as the ALB sends it"
+    )
     assert "replicas" not in tree.one("Deployment", "backend", NS)["spec"], "the autoscaler and Flagger own the count"
     hpa = tree.one("HorizontalPodAutoscaler", "backend", NS)["spec"]
     assert canary["autoscalerRef"]["name"] == "backend" and hpa["minReplicas"] <= hpa["maxReplicas"]
@@ -323,7 +338,7 @@ def test_prod_runs_the_strictest_canary_and_the_most_replicas() -> None:
 
     def success_rate(env: str) -> float:
         metrics = trees[env].one("Canary", "backend", NS)["spec"]["analysis"]["metrics"]
-        return float(next(m["thresholdRange"]["min"] for m in metrics if m["name"] == "request-success-rate"))
+        return float(next(m["thresholdRange"]["min"] for m in metrics if m["name"] == "success-rate"))
 
     def min_replicas(env: str) -> int:
         return int(trees[env].one("HorizontalPodAutoscaler", "backend", NS)["spec"]["minReplicas"])

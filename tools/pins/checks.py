@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from environments.model import eks
-from tools.pins.inventory import ChartPin, ImagePin, Inventory, bitnami_references
+from tools.pins.inventory import ChartPin, GitPin, ImagePin, Inventory, bitnami_references
 from tools.pins.sources import ChartFiles, Facts, SourceError
 from tools.pins.values import VALUES_STAND_INS, unknown_keys
 
@@ -92,6 +92,11 @@ def check_image(pin: ImagePin, source: Facts, report: Report) -> None:
         report.findings.append(f"{pin.where}: image {pin.ref} is not a published tag ({source.name})")
 
 
+def check_git(pin: GitPin, source: Facts, report: Report) -> None:
+    if pin.tag not in source.git_tags(pin.repository, pin.tag):
+        report.findings.append(f"{pin.where}: {pin.repository} has no tag {pin.tag} ({source.name})")
+
+
 def check_ami(report: Report, kubernetes: Sequence[tuple[str, str]]) -> None:
     for env, version in kubernetes:
         pinned = eks.NODE_AMI_RELEASES.get(version)
@@ -115,6 +120,13 @@ def run(inventory: Inventory, source: Facts, *, addons_from_source: bool = True)
         _guard(report, f"{addon.where}: {addon.addon}", action)
     for image in inventory.images:
         _guard(report, f"{image.where}: image {image.ref}", functools.partial(check_image, image, source, report))
+    for git in inventory.git:
+        _guard(report, f"{git.where}: {git.ref}", functools.partial(check_git, git, source, report))
     check_ami(report, inventory.kubernetes)
-    report.checked = {"charts": len(inventory.charts), "images": len(inventory.images), "addons": len(inventory.addons)}
+    report.checked = {
+        "charts": len(inventory.charts),
+        "images": len(inventory.images),
+        "addons": len(inventory.addons),
+        "git": len(inventory.git),
+    }
     return report

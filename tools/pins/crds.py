@@ -27,6 +27,13 @@ class CrdSource:
     """The pinned version of the installer this entry's files belong to."""
     prefixes: tuple[str, ...]
     """Paths below ``shared/`` whose pinned files are the installer's CRDs."""
+    repository: str = ""
+    """For CRDs Flux applies straight from upstream (gitops/clusters/base/crds.yaml): the Git
+    repository; ``version`` is then its tag."""
+    path: str = ""
+    """The directory of that repository Flux applies."""
+    commit: str = ""
+    """The commit the tag points at; the pinned files are read from it."""
 
 
 CRD_SOURCES: tuple[CrdSource, ...] = (
@@ -34,6 +41,23 @@ CRD_SOURCES: tuple[CrdSource, ...] = (
     CrdSource("velero", "12.1.0", ("catalog/charts/velero/12.1.0/crds/",)),
     CrdSource("flagger", "1.44.0", ("catalog/charts/flagger/1.44.0/crds/",)),
     CrdSource("external-dns", "1.21.1", ("catalog/charts/external-dns/1.21.1/crds/",)),
+    # Applied by Flux from upstream at these tags (gitops/clusters/base/crds.yaml).
+    CrdSource(
+        "gateway-api",
+        "v1.6.1",
+        ("schemas/crds/gateway.networking.k8s.io/",),
+        repository="https://github.com/kubernetes-sigs/gateway-api",
+        path="config/crd/standard",
+        commit="8bb74df00e56ec8f944d48c25e6c1c9c2f6848e3",
+    ),
+    CrdSource(
+        "envoy-gateway",
+        "v1.9.0",
+        ("catalog/charts/gateway-helm/v1.9.0/crds/generated/",),
+        repository="https://github.com/envoyproxy/gateway",
+        path="charts/gateway-helm/charts/crds/crds/generated",
+        commit="39763b1c07ec30a5526fe70434a2cfe4181de642",
+    ),
     CrdSource("external-secrets", "2.9.0", ("schemas/crds/external-secrets.io/",)),
     CrdSource("cert-manager", "v1.21.1", ("schemas/crds/cert-manager.io/", "schemas/crds/acme.cert-manager.io/")),
     CrdSource("flux-operator", "0.58.1", ("schemas/crds/fluxcd.controlplane.io/",)),

@@ -63,6 +63,20 @@ class ImagePin:
 
 
 @dataclass(frozen=True)
+class GitPin:
+    """A Git repository Flux applies at a release tag (the upstream CRDs)."""
+
+    repository: str
+    """``https://github.com/<owner>/<repo>``."""
+    tag: str
+    where: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}@{self.tag}"
+
+
+@dataclass(frozen=True)
 class AddonPin:
     addon: str
     kubernetes_version: str
@@ -77,6 +91,8 @@ class Inventory:
     addons: tuple[AddonPin, ...]
     kubernetes: tuple[tuple[str, str], ...]
     """(environment, Kubernetes version) of every environment."""
+    git: tuple[GitPin, ...] = ()
+    """Upstream repositories Flux applies at a tag."""
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -197,6 +213,19 @@ def gitops_pins(environments: Sequence[EnvironmentConfig]) -> tuple[list[ChartPi
     return pins, images
 
 
+def git_pins(environments: Sequence[EnvironmentConfig]) -> list[GitPin]:
+    """Every GitRepository of the clusters' own layer that follows a tag (not Flux's own source,
+    which the bootstrap stack creates)."""
+    seen: dict[tuple[str, str], GitPin] = {}
+    for env in environments:
+        for obj in kustomize(GITOPS / "clusters" / env.name):
+            tag = (obj.get("spec", {}).get("ref") or {}).get("tag") if obj["kind"] == "GitRepository" else None
+            if tag:
+                key = (str(obj["spec"]["url"]), str(tag))
+                seen.setdefault(key, GitPin(key[0], key[1], f"gitops ({env.name}): GitRepository {obj['metadata']['name']}"))
+    return list(seen.values())
+
+
 # --- the bootstrap stacks, the configuration, CI ---------------------------------------------
 
 
@@ -257,6 +286,7 @@ def collect(synth_dir: Path, environments: Sequence[EnvironmentConfig] | None = 
         images=tuple(sorted(images.values(), key=lambda i: (i.repository, i.tag))),
         addons=tuple(addon_pins(envs)),
         kubernetes=tuple((e.name, e.cluster.kubernetes_version) for e in envs),
+        git=tuple(sorted(git_pins(envs), key=lambda g: g.ref)),
     )
 
 

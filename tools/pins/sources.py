@@ -65,6 +65,18 @@ class Facts(Protocol):
 
     def addon_versions(self, addon: str, kubernetes_version: str) -> set[str]: ...
 
+    def git_tags(self, repository: str, prefix: str) -> set[str]:
+        """Tags of a GitHub repository (``https://github.com/<owner>/<repo>``) that start with ``prefix``."""
+        ...
+
+
+def github_name(repository: str) -> str:
+    """``https://github.com/owner/repo(.git)`` -> ``owner/repo``."""
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(\.git)?/?", repository)
+    if not match:
+        raise SourceError(f"{repository} is not a GitHub repository URL; only GitHub tags can be checked")
+    return match.group(1)
+
 
 # --- the catalog -----------------------------------------------------------------------------
 
@@ -162,6 +174,24 @@ class CatalogSource:
     def addon_versions(self, addon: str, kubernetes_version: str) -> set[str]:
         rows = _tsv(self.root / "eks" / "addon-versions.tsv")
         return {r["addon_version"] for r in rows if r["addon"] == addon and r["kubernetes_version"] in (kubernetes_version, "*")}
+
+    def git_tags(self, repository: str, prefix: str) -> set[str]:
+        """The tags the catalog records for the repository: the release tags of the charts it
+        publishes, and the tags the stored schema files were read at."""
+        name = github_name(repository)
+        tags: set[str] = set()
+        chart_dirs = {
+            row["stored_file"].split("/")[1] for row in _tsv(self.root / "charts" / "manifest.tsv") if row["upstream_repo"] == name
+        }
+        for chart in chart_dirs:
+            releases = self.root / "charts" / chart / "releases.tsv"
+            if releases.is_file():  # licenses/ holds files, not a chart
+                tags |= {row["tag"] for row in _tsv(releases) if row["tag"]}
+        schemas = self.root.parent / "schemas"
+        for manifest in (schemas / "manifest.tsv", schemas / "crds" / "manifest-additions.tsv"):
+            if manifest.is_file():
+                tags |= {row["tag"] for row in _tsv(manifest) if row.get("upstream_repo") == name and row.get("tag")}
+        return {tag for tag in tags if tag.startswith(prefix)}
 
 
 # --- the registries --------------------------------------------------------------------------
@@ -332,6 +362,18 @@ class RegistrySource:
             return versions
         except (BotoCoreError, ClientError) as exc:
             raise SourceError(f"eks:DescribeAddonVersions {addon} {kubernetes_version}: {exc}") from None
+
+    def git_tags(self, repository: str, prefix: str) -> set[str]:
+        """GitHub's matching-refs API (anonymous; 60 requests an hour are plenty here)."""
+        name = github_name(repository)
+        try:
+            body, _ = _get(
+                f"https://api.github.com/repos/{name}/git/matching-refs/tags/{prefix}", {"Accept": "application/vnd.github+json"}
+            )
+            refs = json.loads(body)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise SourceError(f"{repository} tags: {exc}") from None
+        return {str(ref["ref"]).removeprefix("refs/tags/") for ref in refs if str(ref.get("ref", "")).startswith("refs/tags/")}
 
 
 def default_source(choice: str = "auto") -> Facts:

@@ -62,7 +62,6 @@ FREE_FORM: tuple[FreeForm, ...] = (
     FreeForm("kube-prometheus-stack", "grafana.grafana.ini", "Grafana's ini file, section -> key -> value"),
     FreeForm("flux-instance", "instance", "the FluxInstance spec: checked against the FluxInstance CRD of the operator instead"),
     FreeForm("vault", "server.ha.raft", "validated by the chart's values.schema.json, whose raft object is open"),
-    FreeForm("ingress-nginx", "controller.config", "keys of ingress-nginx's nginx ConfigMap, passed through as they are"),
     FreeForm("vault", "server.extraEnvironmentVars", "environment variable name -> value, added to the Vault servers"),
     FreeForm("loki", "loki.schemaConfig", "Loki's schema_config block, rendered verbatim into Loki's configuration"),
     FreeForm(

@@ -1,4 +1,4 @@
-"""The edge: ACM certificate, internet-facing ALB, and the path to the ingress controller on the nodes.
+"""The edge: ACM certificate, internet-facing ALB, and the path to the Gateway's proxies on the nodes.
 
 Traffic path (tests/test_edge.py follows it hop by hop):
 
@@ -10,7 +10,7 @@ Traffic path (tests/test_edge.py follows it hop by hop):
 The node port is the configuration's ``edge.ingress_node_port``; the GitOps tree receives it
 through the platform contract. The target group is attached to the node groups' Auto
 Scaling groups, so nodes register themselves as they come and go: no controller and no
-manual step. See docs/decisions/0009-alb-to-ingress-nginx.md.
+manual step. See docs/decisions/0009 (the ALB in front) and 0023 (Envoy Gateway behind it).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from constructs import Construct
 from platform_constructs.checkov import skip_check
 from platform_constructs.context import Deployment
 from platform_constructs.edge.certificate import DnsValidatedCertificate
-from platform_constructs.edge.load_balancer import LoadBalancer, LoadBalancerProps
+from platform_constructs.edge.load_balancer import LoadBalancer, LoadBalancerProps, RetiringTarget
 from platform_constructs.edge.security_groups import EdgeSecurityGroups
 
 
@@ -46,7 +46,9 @@ class EdgeProps:
     public_subnet_ids: Sequence[str]
     """Subnets of the internet-facing ALB."""
     ingress_node_port: int
-    """NodePort of the ingress controller's HTTP listener on every node."""
+    """NodePort of the Gateway proxies' HTTP listener on every node."""
+    health_check_path: str
+    """Path the target groups probe on the node port; the proxies answer it themselves."""
     access_log_bucket: str
     """Bucket for ALB access logs (prefix ``alb/``)."""
     deletion_protection: bool = True
@@ -55,6 +57,9 @@ class EdgeProps:
     """TLS policy of the HTTPS listener. Default: TLS 1.3 and 1.2."""
     waf_web_acl_arn: str = ""
     """WAFv2 web ACL to associate. Default: none."""
+    retiring: RetiringTarget | None = None
+    """During a controller migration: the target group kept for the retiring controller and its
+    share of the requests (docs/runbooks/edge-migration.md). Default: none."""
 
 
 class Edge(Construct):
@@ -65,7 +70,13 @@ class Edge(Construct):
         super().__init__(scope, id)
         self.props = p = props
         self.certificate = DnsValidatedCertificate(self, domain=p.domain, hosted_zone_id=p.hosted_zone_id)
-        self.security_groups = EdgeSecurityGroups(self, name_prefix=deployment.name_prefix, vpc_id=p.vpc_id, node_port=p.ingress_node_port)
+        self.security_groups = EdgeSecurityGroups(
+            self,
+            name_prefix=deployment.name_prefix,
+            vpc_id=p.vpc_id,
+            node_port=p.ingress_node_port,
+            retiring_node_port=p.retiring.node_port if p.retiring else None,
+        )
         self.load_balancer = LoadBalancer(
             self,
             props=LoadBalancerProps(
@@ -76,10 +87,12 @@ class Edge(Construct):
                 security_group_id=self.security_groups.alb.id,
                 certificate_arn=self.certificate.validated_arn,
                 node_port=p.ingress_node_port,
+                health_check_path=p.health_check_path,
                 access_log_bucket=p.access_log_bucket,
                 deletion_protection=p.deletion_protection,
                 ssl_policy=p.ssl_policy,
                 waf_web_acl_arn=p.waf_web_acl_arn,
+                retiring=p.retiring,
             ),
         )
         alb = self.load_balancer.alb
@@ -94,16 +107,18 @@ class Edge(Construct):
             )
 
     def attach_to(self, autoscaling_group_names: Sequence[str]) -> None:
-        """Register every node of these Auto Scaling groups in the ingress target group."""
-        for i, name in enumerate(autoscaling_group_names):
-            attachment = AutoscalingAttachment(
-                self, f"node-group-{i}", autoscaling_group_name=name, lb_target_group_arn=self.load_balancer.target_group.arn
-            )
-            skip_check(
-                attachment,
-                "CKV2_AWS_15",
-                "the Auto Scaling group belongs to an EKS managed node group, which owns its health checks; the target group's own check gates traffic",
-            )
+        """Register every node of these Auto Scaling groups in the target groups (the retiring one too)."""
+        groups = [("node-group", self.load_balancer.target_group)]
+        if self.load_balancer.retiring_target_group is not None:
+            groups.append(("retiring-node-group", self.load_balancer.retiring_target_group))
+        for prefix, target_group in groups:
+            for i, name in enumerate(autoscaling_group_names):
+                attachment = AutoscalingAttachment(self, f"{prefix}-{i}", autoscaling_group_name=name, lb_target_group_arn=target_group.arn)
+                skip_check(
+                    attachment,
+                    "CKV2_AWS_15",
+                    "the Auto Scaling group belongs to an EKS managed node group, which owns its health checks; the target group's own check gates traffic",
+                )
 
     @property
     def node_security_group_id(self) -> str:

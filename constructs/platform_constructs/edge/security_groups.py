@@ -1,7 +1,8 @@
-"""The two security groups of the edge path: internet -> ALB (80/443) -> nodes (node port only)."""
+"""The two security groups of the edge path: internet -> ALB (80/443) -> nodes (node ports only)."""
 
 from __future__ import annotations
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -9,12 +10,21 @@ from constructs import Construct
 
 from platform_constructs.checkov import skip_check
 
+# AWS cannot change a security group's description in place: Terraform would replace the
+# group, and with it every node (the launch template names it) while the ALB's way to them is
+# rebuilt. The description is set when the group is created and never forces a replacement.
+_DESCRIPTION_AT_CREATION = TerraformResourceLifecycle(ignore_changes=["description"])
+
 
 class EdgeSecurityGroups:
-    """Adds the ALB's group (80 and 443 from anywhere, out only to the node port) and the nodes'
-    group (in only from the ALB's group, only on the node port) to ``scope``."""
+    """Adds the ALB's group (80 and 443 from anywhere, out only to the node ports) and the nodes'
+    group (in only from the ALB's group, only on the node ports) to ``scope``.
 
-    def __init__(self, scope: Construct, *, name_prefix: str, vpc_id: str, node_port: int) -> None:
+    ``node_port`` is the Gateway proxies' port; ``retiring_node_port``, while a controller
+    migration keeps a second target group, the retiring controller's.
+    """
+
+    def __init__(self, scope: Construct, *, name_prefix: str, vpc_id: str, node_port: int, retiring_node_port: int | None = None) -> None:
         self.alb = SecurityGroup(
             scope,
             "alb-sg",
@@ -27,9 +37,10 @@ class EdgeSecurityGroups:
             scope,
             "node-ingress-sg",
             name=f"{name_prefix}-node-ingress",
-            description="On every node: admits the ALB, on the ingress-nginx node port only",
+            description="On every node: admits the ALB, on the ingress node ports only",
             vpc_id=vpc_id,
             tags={"Name": f"{name_prefix}-node-ingress"},
+            lifecycle=_DESCRIPTION_AT_CREATION,
         )
         VpcSecurityGroupIngressRule(
             scope,
@@ -52,23 +63,28 @@ class EdgeSecurityGroups:
             to_port=80,
         )
         skip_check(http_in, "CKV_AWS_260", "port 80 only answers with a permanent redirect to HTTPS (listener http-redirect)")
+        self.node_ingress_rules = [self._node_port(scope, "", node_port, "the Gateway's node port")]
+        if retiring_node_port is not None:
+            self.node_ingress_rules.append(self._node_port(scope, "-retiring", retiring_node_port, "the retiring controller's node port"))
+
+    def _node_port(self, scope: Construct, suffix: str, port: int, what: str) -> VpcSecurityGroupIngressRule:
         VpcSecurityGroupEgressRule(
             scope,
-            "alb-out-nodes",
+            f"alb-out-nodes{suffix}",
             security_group_id=self.alb.id,
-            description="To ingress-nginx's node port on the nodes",
+            description=f"To {what} on the nodes",
             referenced_security_group_id=self.nodes.id,
             ip_protocol="tcp",
-            from_port=node_port,
-            to_port=node_port,
+            from_port=port,
+            to_port=port,
         )
-        self.node_ingress_rule = VpcSecurityGroupIngressRule(
+        return VpcSecurityGroupIngressRule(
             scope,
-            "nodes-in-from-alb",
+            f"nodes-in-from-alb{suffix}",
             security_group_id=self.nodes.id,
-            description="From the ALB to ingress-nginx's node port",
+            description=f"From the ALB to {what}",
             referenced_security_group_id=self.alb.id,
             ip_protocol="tcp",
-            from_port=node_port,
-            to_port=node_port,
+            from_port=port,
+            to_port=port,
         )

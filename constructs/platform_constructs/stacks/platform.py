@@ -15,6 +15,7 @@ from platform_constructs.context import Deployment
 from platform_constructs.contract import Generated, PlatformContract
 from platform_constructs.edge.dns import HostedZone, HostedZoneProps
 from platform_constructs.edge.edge import Edge, EdgeProps
+from platform_constructs.edge.load_balancer import RetiringTarget
 from platform_constructs.encryption.log_key import LogEncryptionKey
 from platform_constructs.network.vpc import Network, NetworkProps
 from platform_constructs.stacks.aws_provider import environment_aws_provider
@@ -104,11 +105,19 @@ class PlatformStack(EnvironmentStack):
             vpc_id=self.network.vpc_id,
             public_subnet_ids=self.network.public_subnet_ids,
             ingress_node_port=env.edge.ingress_node_port,
+            health_check_path=contract.INGRESS_HEALTH_CHECK_PATH,
+            retiring=self._retiring_target(),
             access_log_bucket=self.storage.access_logs.name,
             deletion_protection=env.edge.alb_deletion_protection,
             ssl_policy=env.edge.ssl_policy,
             waf_web_acl_arn=env.edge.waf_web_acl_arn,
         )
+
+    def _retiring_target(self) -> RetiringTarget | None:
+        retiring = self.env.edge.retiring_target_group
+        if retiring is None:
+            return None
+        return RetiringTarget(name=retiring.name, node_port=retiring.node_port, weight=retiring.weight)
 
     def _cluster_props(self) -> ClusterProps:
         env, c = self.env, self.env.cluster
