@@ -20,7 +20,7 @@ from conftest import REPO, tool_env
 
 pytestmark = pytest.mark.integration
 
-OVERLAYS = ("gitops/clusters", "gitops/infrastructure/controllers", "gitops/infrastructure/configs", "gitops/apps")
+OVERLAYS = ("gitops/clusters", "gitops/infrastructure/controllers", "gitops/infrastructure/configs", "gitops/delivery", "gitops/apps")
 QA = {
     'name="stage"': 'name="qa"',
     "222222222222": "444444444444",
@@ -112,7 +112,7 @@ def test_a_module_its_registry_line_and_its_overlays_give_a_complete_new_environ
     check = (
         "import sys, gitops_tree as g; t = g.build_tree('qa'); "
         "assert not t.unresolved, t.unresolved; "
-        "assert set(t.kustomizations) == {'flux-system', 'infra-controllers', 'infra-configs', 'apps'}, set(t.kustomizations); "
+        "assert set(t.kustomizations) == {'flux-system', 'infra-controllers', 'infra-configs', 'delivery', 'release-images', 'apps'}, set(t.kustomizations); "
         "print(len(t.objects))"
     )
     proc = run(app, "-c", check, PYTHONPATH=f"{app / 'tests' / 'gitops'}:{app}:{app / 'constructs'}")

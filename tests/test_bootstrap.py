@@ -6,13 +6,14 @@ import dataclasses
 import functools
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
-from conftest import ENVIRONMENTS, Synth, upstream_file
+from conftest import ENVIRONMENTS, Synth, require_tool, tool_env, upstream_file
 
 from platform_constructs import contract
 
@@ -110,7 +111,7 @@ def sync_objects(synth: Synth, env: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("env_name", "ref"), [("dev", {"branch": "main"}), ("stage", {"semver": ">=0.0.0-0"}), ("prod", {"semver": ">=0.0.0"})]
+    ("env_name", "ref"), [("dev", {"branch": "main"}), ("stage", {"tag": "${var.release_tag}"}), ("prod", {"tag": "${var.release_tag}"})]
 )
 def test_the_git_repository_follows_the_delivery_flow(synth: Synth, env_name: str, ref: dict[str, str]) -> None:
     repo = sync_objects(synth, env_name)["GitRepository"]
@@ -234,3 +235,45 @@ def test_every_chart_is_pinned_to_an_exact_version(synth: Synth, env_name: str) 
             assert rel["chart"] == "../../../charts/raw-manifests", name
             continue
         assert re.fullmatch(r"v?\d+\.\d+\.\d+", rel["version"]), f"{name}: {rel.get('version')}"
+
+
+@pytest.mark.parametrize(("env_name", "pattern"), [("stage", r"^v\d+\.\d+-rc\.\d+$"), ("prod", r"^v\d+\.\d+$")])
+def test_a_tag_channel_takes_exactly_the_tag_its_deploy_job_deploys(synth: Synth, env_name: str, pattern: str) -> None:
+    """Flux's semver ranges cannot parse two-part tags (v1.0): the cluster follows one exact tag,
+    a Terraform variable CI sets, which Terraform checks against the channel's pattern."""
+    variable = synth.stack(f"{env_name}-bootstrap")["variable"]["release_tag"]
+    assert variable["type"] == "string" and variable["nullable"] is False
+    (validation,) = variable["validation"]
+    assert validation["condition"] == f'${{can(regex("{pattern.replace(chr(92), chr(92) * 2)}", var.release_tag))}}'
+    assert "variable" not in synth.stack("dev-bootstrap"), "dev follows main"
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_flux_runs_the_image_automation_controllers(synth: Synth, env_name: str) -> None:
+    components = values(synth, env_name, "flux_instance")["instance"]["components"]
+    assert {"image-reflector-controller", "image-automation-controller"} <= set(components)
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize(
+    ("env_name", "good", "bad"),
+    [("prod", ["v1.0", "v12.34"], ["v1.0-rc.1", "1.0", "v1.0.0"]), ("stage", ["v1.0-rc.1", "v2.10-rc.12"], ["v1.0", "v1.0-rc1"])],
+)
+def test_terraform_itself_refuses_a_release_tag_of_another_channel(
+    synth: Synth, tmp_path: Path, env_name: str, good: list[str], bad: list[str]
+) -> None:
+    terraform = require_tool("terraform")
+    (tmp_path / "main.tf.json").write_text(json.dumps({"variable": synth.stack(f"{env_name}-bootstrap")["variable"]}))
+    subprocess.run([terraform, "init", "-input=false"], cwd=tmp_path, env=tool_env(), capture_output=True, check=True, timeout=120)
+    for tag in good + bad:
+        proc = subprocess.run(
+            [terraform, "plan", "-input=false", f"-var=release_tag={tag}"],
+            cwd=tmp_path,
+            env=tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (proc.returncode == 0) is (tag in good), f"{tag}: {proc.stderr[-500:]}"
+        if tag in bad:
+            assert "must be a tag of" in proc.stderr

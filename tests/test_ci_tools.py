@@ -38,6 +38,7 @@ record = {
     "token_mode": oct(os.stat(token_file).st_mode & 0o777) if token_file else None,
     "AWS_ID_TOKEN" : os.environ.get("AWS_ID_TOKEN"),
     "override": os.path.exists("zz_ci_read_only_override.tf.json"),
+    "release_tag": os.environ.get("TF_VAR_release_tag"),
 }
 with open(os.environ["FAKE_TF_LOG"], "a") as log:
     log.write(json.dumps(record) + "\\n")
@@ -152,6 +153,61 @@ def test_the_read_only_override_does_not_change_the_stack_it_reads() -> None:
     assert json.dumps(original, sort_keys=True) == before
 
 
+# --- the release tag of a tag channel's bootstrap --------------------------------------------------
+
+STAGE_DEPLOY_ROLE = "arn:aws:iam::222222222222:role/plato-terraform-deploy"
+
+
+@pytest.fixture
+def environments_by_name() -> dict[str, Any]:
+    return {e.name: e for e in load_environments()}
+
+
+def test_a_tag_channel_s_bootstrap_deploys_exactly_the_pipeline_s_tag(environments_by_name: dict[str, Any]) -> None:
+    prod = environments_by_name["prod"]
+    assert stack.release_tag("deploy", "prod-bootstrap", prod, {"CI_COMMIT_TAG": "v2.10"}) == "v2.10"
+    for wrong in ("v2.10-rc.1", "", "main"):
+        with pytest.raises(stack.StackError, match="deploys a tag of its channel"):
+            stack.release_tag("deploy", "prod-bootstrap", prod, {"CI_COMMIT_TAG": wrong})
+
+
+def test_a_plan_of_a_tag_channel_s_bootstrap_compares_with_the_newest_tag_of_its_channel(environments_by_name: dict[str, Any]) -> None:
+    tags = ["v1.0", "v1.9", "v1.10", "v1.11-rc.2", "v1.11-rc.10"]
+    assert stack.release_tag("diff", "prod-bootstrap", environments_by_name["prod"], {}, tags) == "v1.10"
+    assert stack.release_tag("drift", "stage-bootstrap", environments_by_name["stage"], {}, tags) == "v1.11-rc.10"
+    assert (
+        stack.release_tag("drift", "stage-bootstrap", environments_by_name["stage"], {"TF_VAR_release_tag": "v1.11-rc.2"}, tags)
+        == "v1.11-rc.2"
+    )
+    with pytest.raises(stack.StackError, match="is not a tag of stage's channel"):
+        stack.release_tag("diff", "stage-bootstrap", environments_by_name["stage"], {"TF_VAR_release_tag": "v1.0"}, tags)
+    with pytest.raises(stack.NotDeployedYet, match="nothing has been deployed to prod"):
+        stack.release_tag("diff", "prod-bootstrap", environments_by_name["prod"], {}, ["v1.0-rc.1"])
+
+
+def test_other_stacks_take_no_release_tag(environments_by_name: dict[str, Any]) -> None:
+    assert stack.release_tag("deploy", "dev-bootstrap", environments_by_name["dev"], {"CI_COMMIT_TAG": "v1.0"}) is None
+    assert stack.release_tag("deploy", "prod-platform", environments_by_name["prod"], {"CI_COMMIT_TAG": "v1.0"}) is None
+
+
+def test_terraform_receives_the_release_tag_of_a_deploy(tmp_path: Path, fake_terraform: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_TF_PLAN_RC", "2")
+    out = synth_dir(tmp_path, "stage-bootstrap", STAGE_DEPLOY_ROLE)
+    env = ci_env(CI_COMMIT_TAG="v1.4-rc.3", PLATFORM_DEPLOY_ROLE_ARN_STAGE="arn:aws:iam::222222222222:role/plato-gitlab-deploy")
+    assert stack.execute("deploy", "stage-bootstrap", out, None, env) == 0
+    assert {c["release_tag"] for c in calls(fake_terraform)} == {"v1.4-rc.3"}
+
+
+def test_a_plan_before_the_channel_s_first_tag_says_so_and_runs_nothing(
+    tmp_path: Path, fake_terraform: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "remote_tags", lambda remote="origin": ["v0.1-rc.1"])
+    out = synth_dir(tmp_path, "prod-bootstrap", "arn:aws:iam::333333333333:role/plato-terraform-deploy")
+    env = ci_env(PLATFORM_PLAN_ROLE_ARN_PROD="arn:aws:iam::333333333333:role/plato-gitlab-plan")
+    assert stack.execute("diff", "prod-bootstrap", out, None, env) == stack.EXIT_NEEDS_PLATFORM
+    assert not fake_terraform.exists()
+
+
 # --- running terraform -----------------------------------------------------------------------------
 
 
@@ -171,10 +227,10 @@ def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
-def synth_dir(tmp_path: Path, name: str = "dev-platform") -> Path:
+def synth_dir(tmp_path: Path, name: str = "dev-platform", deploy_role: str = DEV_DEPLOY_ROLE) -> Path:
     out = tmp_path / "cdktf.out"
     (out / "stacks" / name).mkdir(parents=True)
-    (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(bootstrap_like_stack()))
+    (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(bootstrap_like_stack(deploy_role)))
     return out
 
 

@@ -58,7 +58,14 @@ def environment(env: str) -> EnvironmentConfig:
 def root_kustomization(env: str) -> dict[str, Any]:
     """Flux's root Kustomization exactly as the bootstrap stack creates it."""
     config = environment(env)
-    props = FluxProps(repository_url=config.gitops.repository_url, git_ref=config.gitops.track.flux_ref, path=cluster_path(config))
+    track = config.gitops.track
+    # A tag channel's cluster follows the tag its deploy job deployed; any such tag renders the same tree here.
+    git_ref = (
+        track.flux_ref()
+        if track.branch is not None
+        else track.flux_ref("v0.0" if track.tag_pattern and track.tag_pattern.fullmatch("v0.0") else "v0.0-rc.0")
+    )
+    props = FluxProps(repository_url=config.gitops.repository_url, git_ref=git_ref, path=cluster_path(config))
     (kustomization,) = [o for o in sync_objects(props) if o["kind"] == "Kustomization"]
     return kustomization
 
@@ -226,9 +233,38 @@ def substitute(obj: dict[str, Any], variables: dict[str, str], tree: Tree, layer
     return substituted
 
 
+def _is_this_repository(tree: Tree, ref: dict[str, Any], namespace: str | None) -> bool:
+    """Whether a Kustomization's source is this repository (Flux's own, or another GitRepository
+    of the same URL, such as the image automation's read of main): its path is in this checkout."""
+    if ref == {"kind": "GitRepository", "name": ROOT_SOURCE}:
+        return True
+    found = tree.find("GitRepository", ref.get("name"), ref.get("namespace", namespace))
+    return len(found) == 1 and found[0].obj["spec"].get("url") == environment(tree.env).gitops.repository_url
+
+
+def _variables(tree: Tree, obj: dict[str, Any]) -> dict[str, str] | None:
+    """The variables a Kustomization substitutes; ``None`` while a ConfigMap it reads is not rendered yet."""
+    name, namespace = obj["metadata"]["name"], obj["metadata"].get("namespace")
+    post_build = obj["spec"].get("postBuild") or {}
+    variables: dict[str, str] = {}
+    for source in post_build.get("substituteFrom") or []:
+        if source.get("kind") != "ConfigMap":
+            raise AssertionError(f"{tree.env}: Kustomization {name} substitutes from a {source.get('kind')}, which the tests cannot model")
+        if source.get("name") == contract.OUTPUTS_CONFIGMAP_NAME and namespace == contract.OUTPUTS_CONFIGMAP_NAMESPACE:
+            variables.update(tree.outputs)
+            continue
+        found = tree.find("ConfigMap", source.get("name"), namespace)
+        if not found:
+            return None
+        variables.update({str(k): str(v) for k, v in (found[0].obj.get("data") or {}).items()})
+    variables.update(post_build.get("substitute") or {})
+    return variables
+
+
 def build_tree(env: str) -> Tree:
     tree = Tree(env=env, outputs=platform_outputs(env))
     pending = [root_kustomization(env)]
+    deferred = 0
     while pending:
         obj = pending.pop(0)
         if (group_of(obj["apiVersion"]), obj["kind"]) != FLUX_KUSTOMIZATION:
@@ -238,22 +274,19 @@ def build_tree(env: str) -> Tree:
             raise AssertionError(f"{env}: Flux Kustomization {name} is defined twice")
         spec = obj["spec"]
         source = spec["sourceRef"]
-        if source != {"kind": "GitRepository", "name": ROOT_SOURCE}:
+        if not _is_this_repository(tree, source, obj["metadata"].get("namespace")):
             tree.upstream[name] = UpstreamKustomization(obj, _source_of(tree, source, obj["metadata"].get("namespace")))
             continue
+        variables = _variables(tree, obj)
+        if variables is None:
+            # It reads a ConfigMap another Kustomization applies (Flux waits for it: dependsOn).
+            deferred += 1
+            if deferred > 50:
+                raise AssertionError(f"{env}: Kustomization {name} substitutes from a ConfigMap no Kustomization of the tree applies")
+            pending.append(obj)
+            continue
         tree.kustomizations[name] = obj
-        variables: dict[str, str] = {}
         post_build = spec.get("postBuild") or {}
-        for source in post_build.get("substituteFrom") or []:
-            is_outputs = (
-                source.get("kind") == "ConfigMap"
-                and source.get("name") == contract.OUTPUTS_CONFIGMAP_NAME
-                and obj["metadata"].get("namespace") == contract.OUTPUTS_CONFIGMAP_NAMESPACE
-            )
-            if not is_outputs:
-                raise AssertionError(f"{env}: Kustomization {name} substitutes from {source}, which the tests cannot model")
-            variables.update(tree.outputs)
-        variables.update(post_build.get("substitute") or {})
         path = (REPO / spec["path"]).resolve()
         if GITOPS not in path.parents:
             raise AssertionError(f"{env}: Kustomization {name} points outside gitops/: {spec['path']}")

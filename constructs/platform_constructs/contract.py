@@ -169,6 +169,10 @@ class PlatformContract:
         None, "VELERO_CLUSTER_BACKUP_TTL", "TTL of the weekly whole-cluster backups; absent when the environment takes none"
     )
     developers_group: str = _f("developers_group", "DEVELOPERS_GROUP", "Kubernetes group of the developers")
+    git_repository_url: str = _f(None, "GIT_REPOSITORY_URL", "The GitOps repository (the image automation's source)")
+    gitlab_project_url: str = _f(None, "GITLAB_PROJECT_URL", "The GitLab project that receives Flux's commit statuses")
+    backend_image_repository: str = _f(None, "BACKEND_IMAGE_REPOSITORY", "The backend's image repository that Flux scans")
+    image_registry: str = _f(None, "IMAGE_REGISTRY", "The registry host of the pull credentials")
 
     @classmethod
     def build(cls, env: EnvironmentConfig, generated: Generated) -> PlatformContract:
@@ -185,6 +189,10 @@ class PlatformContract:
             velero_backup_ttl=hours(storage.backup_retention_days),
             velero_cluster_backup_ttl=hours(storage.cluster_backup_retention_days) if storage.cluster_backup_retention_days else None,
             developers_group=env.cluster.developers_group,
+            git_repository_url=env.gitops.repository_url,
+            gitlab_project_url=env.gitops.project_url,
+            backend_image_repository=env.gitops.image_repository,
+            image_registry=env.gitops.image_registry,
             **values,
         )
 

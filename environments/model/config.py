@@ -32,6 +32,7 @@ _PROJECT = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 _NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _STATE_KEY_PREFIX = re.compile(r"^[a-z0-9][a-z0-9/_-]*[a-z0-9]$")
 _REPOSITORY_URL = re.compile(r"^(https://|ssh://git@)[a-z0-9.-]+(:[0-9]+)?/[\w./-]+$", re.ASCII)
+_IMAGE_REPOSITORY = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+", re.ASCII)
 _WAF_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):wafv2:([a-z0-9-]+):([0-9]{12}):regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}$", re.ASCII)
 #: Keys the project sets on every resource from the environment's own fields (any case).
 _RESERVED_TAG_KEYS = frozenset({"environment", "owner", "managed-by"})
@@ -619,17 +620,48 @@ class GitOpsConfig(Model):
     """HTTPS (or ``ssh://git@``) URL of the GitLab repository."""
     channel: Channel
     """What the environment follows: ``main``, release candidates or releases
-    (:mod:`environments.model.delivery` derives Flux's ref, the CI rules and the IAM patterns)."""
+    (:mod:`environments.model.delivery` derives Flux's ref, the CI rules, the IAM patterns and
+    the backend image's tag policy)."""
+    backend_image: str = ""
+    """The backend's image repository in the GitLab container registry, without a tag. Default:
+    the repository's own registry path plus ``/backend`` (``registry.gitlab.com/plato/platform/backend``)."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if not _REPOSITORY_URL.fullmatch(self.repository_url):
             raise ConfigError(self.where("repository_url"), f"'{self.repository_url}' is not an https:// or ssh://git@ repository URL")
+        if self.backend_image and not _IMAGE_REPOSITORY.fullmatch(self.backend_image):
+            raise ConfigError(
+                self.where("backend_image"),
+                f"'{self.backend_image}' is not an image repository (<registry host>/<lower-case path>, no tag or digest)",
+            )
         return self
 
     @property
     def track(self) -> Track:
         return track(self.channel)
+
+    @property
+    def project_url(self) -> str:
+        """The GitLab project's web address (``https://gitlab.com/plato/platform``)."""
+        match = _REPOSITORY_URL.fullmatch(self.repository_url)
+        assert match is not None
+        host = self.repository_url.split("://", 1)[1].split("/", 1)[0].removeprefix("git@").split(":", 1)[0]
+        path = self.repository_url.split("://", 1)[1].split("/", 1)[1].removesuffix(".git")
+        return f"https://{host}/{path}"
+
+    @property
+    def image_repository(self) -> str:
+        """The backend image repository: ``backend_image``, or the project's registry path."""
+        if self.backend_image:
+            return self.backend_image
+        host, _, path = self.project_url.removeprefix("https://").partition("/")
+        return f"registry.{host}/{path.lower()}/backend"
+
+    @property
+    def image_registry(self) -> str:
+        """The registry host the pull credentials are for."""
+        return self.image_repository.split("/", 1)[0]
 
 
 # --- the environment --------------------------------------------------------------------------

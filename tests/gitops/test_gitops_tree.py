@@ -25,7 +25,9 @@ from gitops_tree import (
 
 from platform_constructs import contract
 
-LAYERS = ("infra-controllers", "infra-configs", "apps")
+LAYERS = ("infra-controllers", "infra-configs", "delivery", "release-images", "apps")
+#: The Kustomization that applies the environment's image pins from main, and their ConfigMap.
+RELEASE_IMAGES = "release-images"
 # Exact releases; some charts publish their versions with a "v" (gateway-helm's v1.9.0).
 EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
 # Namespaces that exist without this tree: Flux's own (bootstrap) and Kubernetes'.
@@ -33,9 +35,9 @@ EXTERNAL_NAMESPACES = {"flux-system", "kube-system"}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_cluster_path_builds_with_kustomize_and_defines_the_three_layers(env: str) -> None:
+def test_every_cluster_path_builds_with_kustomize_and_defines_its_layers(env: str) -> None:
     tree = tree_of(env)
-    assert set(tree.kustomizations) == {"flux-system", *LAYERS}, "the root Kustomization and the three layers"
+    assert set(tree.kustomizations) == {"flux-system", *LAYERS}, "the root Kustomization and the layers"
     for name, kustomization in tree.kustomizations.items():
         assert any(r.layer == name for r in tree.objects), f"{tree.env}: layer {name} applies nothing"
         assert kustomization["spec"]["path"].startswith("./gitops/"), kustomization["spec"]["path"]
@@ -50,7 +52,8 @@ def test_flux_applies_controllers_then_their_configs_then_the_apps(env: str) -> 
 
     assert sorted(depends_on("infra-controllers")) == sorted(tree.upstream), "the controllers wait for the upstream CRDs"
     assert depends_on("infra-configs") == ["infra-controllers"]
-    assert depends_on("apps") == ["infra-configs"]
+    assert depends_on("delivery") == ["infra-configs"]
+    assert depends_on("apps") == ["infra-configs", RELEASE_IMAGES], "the apps substitute the image pins"
     # dependsOn orders only when the dependency is judged on its health.
     for name in LAYERS:
         assert tree.kustomizations[name]["spec"].get("wait") is True, f"{tree.env}: {name} does not wait for its objects"
@@ -62,11 +65,18 @@ def test_every_flux_kustomization_prunes_and_substitutes_from_the_terraform_outp
     for name, kustomization in tree.kustomizations.items():
         meta, spec = kustomization["metadata"], kustomization["spec"]
         assert meta["namespace"] == contract.OUTPUTS_CONFIGMAP_NAMESPACE, name
-        assert spec["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}, name
+        # The image pins come from main, whatever ref the cluster follows (docs/decisions/0024).
+        source = RELEASE_IMAGES if name == RELEASE_IMAGES else "flux-system"
+        assert spec["sourceRef"] == {"kind": "GitRepository", "name": source}, name
         assert spec["prune"] is True, name
-        assert spec["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": contract.OUTPUTS_CONFIGMAP_NAME}], name
+        sources = spec["postBuild"]["substituteFrom"]
+        assert sources[0] == {"kind": "ConfigMap", "name": contract.OUTPUTS_CONFIGMAP_NAME}, name
+        assert sources[1:] == ([{"kind": "ConfigMap", "name": RELEASE_IMAGES}] if name == "apps" else []), name
         # A missing ConfigMap must stop the apply, not substitute empty strings.
-        assert not spec["postBuild"]["substituteFrom"][0].get("optional", False), name
+        assert not any(source.get("optional", False) for source in sources), name
+    (pins,) = [r for r in tree.objects if r.kind == "GitRepository" and r.name == RELEASE_IMAGES]
+    assert pins.obj["spec"]["ref"] == {"branch": "main"}
+    assert pins.obj["spec"]["url"] == environment(env).gitops.repository_url
 
 
 def test_every_cluster_folder_applies_the_common_layers_and_nothing_that_does_not_differ() -> None:
@@ -84,7 +94,7 @@ def test_every_layer_points_at_the_overlay_of_its_own_environment(env: str) -> N
     tree = tree_of(env)
     for name, kustomization in tree.kustomizations.items():
         path = kustomization["spec"]["path"]
-        assert path.endswith(f"/{tree.env}"), f"{tree.env}: {name} applies {path}"
+        assert path.endswith(f"/{tree.env}") or path.endswith(f"/{tree.env}/images"), f"{tree.env}: {name} applies {path}"
         assert (REPO / path).is_dir(), path
 
 
@@ -92,7 +102,9 @@ def test_every_layer_points_at_the_overlay_of_its_own_environment(env: str) -> N
 def test_every_substituted_variable_is_a_key_of_the_platform_contract(env: str) -> None:
     tree = tree_of(env)
     used = set().union(*tree.used_variables.values())
-    unknown = sorted(used - set(contract.config_map_keys()))
+    pins = set(tree.one("ConfigMap", RELEASE_IMAGES, contract.OUTPUTS_CONFIGMAP_NAMESPACE)["data"])
+    assert pins == {"BACKEND_IMAGE", "BACKEND_IMAGE_TAG"}
+    unknown = sorted(used - set(contract.config_map_keys()) - pins)
     assert not unknown, (
         f"{tree.env}: the tree substitutes {unknown}, which the platform contract does not carry "
         "(platform_constructs/contract.py, PlatformContract); Terraform must write them first"

@@ -21,8 +21,14 @@ the environment's deploy role, which the plan role may not assume, so a Terrafor
 file points them at the plan role instead (``zz_ci_read_only_override.tf.json``; the role
 trusts itself for that, see docs/ci.md). Deploy refuses to run with that file present.
 
+The bootstrap of a tag channel (stage, prod) takes the release tag its cluster runs as the
+Terraform variable ``release_tag``: a deploy takes the pipeline's tag (``CI_COMMIT_TAG``, and
+refuses to run without one of the channel), a diff or drift the newest tag of the channel on
+the remote, or the one already in ``TF_VAR_release_tag`` (docs/decisions/0024).
+
 Exit status: 0 done (diff, deploy; drift: none); 2 drift found; 3 a plan that needs platform
-outputs which are not deployed yet (the bootstrap of an MR that adds them); 1 anything else.
+outputs which are not deployed yet (the bootstrap of an MR that adds them), or a tag channel's
+bootstrap whose channel has no tag yet; 1 anything else.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from environments import ConfigError, EnvironmentConfig, load_environments  # noqa: E402
+from tools.ci import delivery  # noqa: E402
 from tools.plan_report import PlanError, summarize, write_report  # noqa: E402
 
 OVERRIDE_FILE = "zz_ci_read_only_override.tf.json"
@@ -234,6 +241,40 @@ def _summary(terraform: str, stack_dir: Path, env: Mapping[str, str], stack: str
     print(summary.describe(stack))
 
 
+RELEASE_TAG_VARIABLE = "TF_VAR_release_tag"
+
+
+class NotDeployedYet(Exception):
+    """A tag channel has no tag yet: there is nothing deployed to plan against."""
+
+
+def release_tag(
+    command: str, stack: str, env: EnvironmentConfig, environ: Mapping[str, str], remote_tags: Sequence[str] | None = None
+) -> str | None:
+    """The ``release_tag`` a bootstrap stack of a tag channel takes; ``None`` for every other stack."""
+    track = env.gitops.track
+    if not stack.endswith("-bootstrap") or track.tag_pattern is None:
+        return None
+    pattern = track.tag_pattern
+    if command == "deploy":
+        tag = environ.get("CI_COMMIT_TAG", "")
+        if not pattern.fullmatch(tag):
+            raise StackError(
+                f"{stack} deploys a tag of its channel (/{pattern.pattern}/): run it in the pipeline of such a tag, not of '{tag or 'a branch'}'"
+            )
+        return tag
+    given = environ.get(RELEASE_TAG_VARIABLE, "")
+    if given:
+        if not pattern.fullmatch(given):
+            raise StackError(f"{RELEASE_TAG_VARIABLE}='{given}' is not a tag of {env.name}'s channel (/{pattern.pattern}/)")
+        return given
+    tags = list(remote_tags) if remote_tags is not None else delivery.remote_tags()
+    newest = delivery.newest_tag(tags, pattern)
+    if newest is None:
+        raise NotDeployedYet(f"no tag matches /{pattern.pattern}/ yet: nothing has been deployed to {env.name} to compare with")
+    return newest
+
+
 def execute(command: str, stack: str, synth_dir: Path, report: Path | None, environ: Mapping[str, str]) -> int:
     """Run ``command`` on ``stack``; returns the exit status (see the module docstring)."""
     stack_dir = synth_dir / "stacks" / stack
@@ -246,9 +287,19 @@ def execute(command: str, stack: str, synth_dir: Path, report: Path | None, envi
         raise StackError(f"environments: {exc}") from None
     env = stack_environment(stack, environments)
     access = ACCESS_BY_COMMAND[command]
+    try:
+        tag = release_tag(command, stack, env, environ)
+    except NotDeployedYet as exc:
+        print(f"{stack}: {exc}")
+        return EXIT_NEEDS_PLATFORM
+    except delivery.DeliveryError as exc:
+        raise StackError(str(exc)) from None
     terraform = _terraform()
     override_file = stack_dir / OVERRIDE_FILE
     with web_identity(access, env, environ) as child:
+        if tag is not None:
+            child[RELEASE_TAG_VARIABLE] = tag
+            print(f"{stack}: the cluster follows tag {tag}")
         if access.read_only:
             override, covered = read_only_override(json.loads(config_file.read_text()), env.deploy_role_arn, child["AWS_ROLE_ARN"])
             override_file.write_text(json.dumps(override, indent=2, sort_keys=True) + "\n")

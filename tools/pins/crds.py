@@ -71,6 +71,8 @@ CRD_SOURCES: tuple[CrdSource, ...] = (
             "schemas/crds/kustomize.toolkit.fluxcd.io/",
             "schemas/crds/helm.toolkit.fluxcd.io/",
             "schemas/crds/notification.toolkit.fluxcd.io/",
+            # image-reflector v1.2 and image-automation v1.2, which the FluxInstance enables.
+            "schemas/crds/image.toolkit.fluxcd.io/",
         ),
     ),
 )

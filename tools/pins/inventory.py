@@ -151,7 +151,21 @@ def _workload_images(obj: Mapping[str, Any], where: str) -> Iterator[ImagePin]:
     pod = _pod_spec(obj) or {}
     for key in ("initContainers", "containers"):
         for container in pod.get(key) or []:
-            pin = parse_image(str(container.get("image", "")), where)
+            image = str(container.get("image", ""))
+            if "${" in image:
+                continue  # substituted by Flux: the release-images pins below
+            pin = parse_image(image, where)
+            if pin:
+                yield pin
+
+
+def release_images(env: EnvironmentConfig) -> Iterator[ImagePin]:
+    """The backend image ``env`` runs now: the image automation's pins on main
+    (``gitops/apps/<env>/images``), until the first real image the stand-in."""
+    for obj in kustomize(GITOPS / "apps" / env.name / "images"):
+        data = obj.get("data") or {} if obj["kind"] == "ConfigMap" else {}
+        if "BACKEND_IMAGE" in data:
+            pin = parse_image(f"{data['BACKEND_IMAGE']}:{data['BACKEND_IMAGE_TAG']}", f"gitops ({env.name}): ConfigMap release-images")
             if pin:
                 yield pin
 
@@ -209,6 +223,7 @@ def gitops_pins(environments: Sequence[EnvironmentConfig]) -> tuple[list[ChartPi
                 images.extend(_value_images(obj["spec"].get("values") or {}, label))
             elif obj["kind"] in WORKLOAD_KINDS:
                 images.extend(_workload_images(obj, label))
+        images.extend(release_images(env))
     pins = [ChartPin(chart=c, version=v, repository=r, where=where[(c, v, r)], values=tuple(vals)) for (c, v, r), vals in charts.items()]
     return pins, images
 

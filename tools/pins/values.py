@@ -59,6 +59,16 @@ FREE_FORM: tuple[FreeForm, ...] = (
     FreeForm("kube-prometheus-stack", "prometheus.prometheusSpec.externalLabels", "label name -> value, added to every series"),
     FreeForm("kube-prometheus-stack", "alertmanager.alertmanagerSpec.storage", "a StorageSpec passed to the Alertmanager CRD"),
     FreeForm("kube-prometheus-stack", "alertmanager.config", "Alertmanager's own configuration file (alertmanager.yml)"),
+    FreeForm(
+        "kube-prometheus-stack",
+        "alertmanager.alertmanagerSpec.alertmanagerConfigSelector",
+        "a label selector passed to the Alertmanager CRD (which AlertmanagerConfigs it merges)",
+    ),
+    FreeForm(
+        "kube-prometheus-stack",
+        "alertmanager.alertmanagerSpec.alertmanagerConfigMatcherStrategy",
+        "the Alertmanager CRD's AlertmanagerConfigMatcherStrategy (type: OnNamespace | OnNamespaceExceptForAlertmanagerNamespace | None)",
+    ),
     FreeForm("kube-prometheus-stack", "grafana.grafana.ini", "Grafana's ini file, section -> key -> value"),
     FreeForm("flux-instance", "instance", "the FluxInstance spec: checked against the FluxInstance CRD of the operator instead"),
     FreeForm("vault", "server.ha.raft", "validated by the chart's values.schema.json, whose raft object is open"),

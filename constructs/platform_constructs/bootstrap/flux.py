@@ -3,8 +3,8 @@
 Three releases, in order: the operator (its CRDs carry ``helm.sh/resource-policy: keep``),
 a ``FluxInstance`` (the Flux controllers, with Flux's network policies on), and the sync
 objects — a ``GitRepository`` and the root ``Kustomization`` (path ``gitops/clusters/<env>``,
-prune on) — through the local ``raw-manifests`` chart, because ``FluxInstance.spec.sync``
-only takes a fixed Git ref and stage/prod follow semver tag ranges.
+prune on) — through the local ``raw-manifests`` chart, so that the sync names its read-only
+credentials Secret and its ref exactly (a branch, or the tag the deploy job deployed).
 See docs/decisions/0015-flux-operator.md.
 """
 
@@ -30,8 +30,8 @@ class FluxProps:
     repository_url: str
     """The GitLab repository Flux reads."""
     git_ref: Mapping[str, str]
-    """``GitRepository.spec.ref``: ``{"branch": "main"}`` or ``{"semver": "<range>"}``
-    (derived from the environment's delivery channel)."""
+    """``GitRepository.spec.ref``: ``{"branch": "main"}`` or ``{"tag": "<tag>"}`` (derived from
+    the environment's delivery channel)."""
     path: str
     """Folder of the GitOps tree the root Kustomization applies (``./gitops/clusters/dev``)."""
     namespace: str = "flux-system"
@@ -43,8 +43,8 @@ class FluxProps:
     """How often Flux polls the repository. Default: one minute."""
 
     def __post_init__(self) -> None:
-        if len(self.git_ref) != 1 or not set(self.git_ref) <= {"branch", "semver", "tag"}:
-            raise ValueError(f"git_ref {dict(self.git_ref)} must name one branch, tag or semver range")
+        if len(self.git_ref) != 1 or not set(self.git_ref) <= {"branch", "tag"}:
+            raise ValueError(f"git_ref {dict(self.git_ref)} must name one branch or tag")
         if not self.path.startswith("./"):
             raise ValueError(f"path '{self.path}' must be relative to the repository root ('./...')")
 
@@ -62,7 +62,16 @@ def flux_instance_values() -> dict[str, Any]:
     return {
         "instance": {
             "distribution": {"version": FLUX_DISTRIBUTION, "registry": "ghcr.io/fluxcd"},
-            "components": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
+            # The image controllers reflect the backend's registry and write the newest tag of the
+            # environment's channel into Git (docs/decisions/0024).
+            "components": [
+                "source-controller",
+                "kustomize-controller",
+                "helm-controller",
+                "notification-controller",
+                "image-reflector-controller",
+                "image-automation-controller",
+            ],
             "cluster": {"type": "aws", "networkPolicy": True, "multitenant": False, "domain": "cluster.local"},
         }
     }

@@ -7,6 +7,7 @@ first and destroyed last; the README says the same.
 
 from __future__ import annotations
 
+from cdktf import Fn, TerraformVariable
 from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
 from constructs import Construct
@@ -24,9 +25,34 @@ from platform_constructs.stacks.base import EnvironmentStack
 NAMESPACES = {"flux-system": "restricted", "cert-manager": "restricted", contract.VAULT.namespace: "baseline"}
 
 
+#: The Terraform variable a tag channel's bootstrap takes its release tag from; CI sets it
+#: (``TF_VAR_release_tag``, tools/ci/stack.py) to the tag the pipeline deploys.
+RELEASE_TAG_VARIABLE = "release_tag"
+
+
 def cluster_path(env: EnvironmentConfig) -> str:
     """The folder of the GitOps tree Flux's root Kustomization applies."""
     return f"./gitops/clusters/{env.name}"
+
+
+def release_tag_variable(scope: Construct, env: EnvironmentConfig) -> TerraformVariable:
+    """The tag a tag channel's cluster follows: exactly the one its deploy job deploys, checked
+    against the channel's tag pattern by Terraform itself (RE2 reads the pattern the same way)."""
+    track = env.gitops.track
+    assert track.tag_pattern is not None
+    variable = TerraformVariable(
+        scope,
+        RELEASE_TAG_VARIABLE,
+        type="string",
+        description=f"The Git tag {env.name}'s cluster runs (its deploy job sets TF_VAR_{RELEASE_TAG_VARIABLE}); /{track.tag_pattern.pattern}/",
+        nullable=False,
+    )
+    variable.add_validation(
+        # The pattern becomes an HCL string literal, in which a backslash must be doubled.
+        condition=Fn.can(Fn.regex(track.tag_pattern.pattern.replace("\\", "\\\\"), variable.string_value)),
+        error_message=f"{RELEASE_TAG_VARIABLE} must be a tag of {env.name}'s channel, matching /{track.tag_pattern.pattern}/.",
+    )
+    return variable
 
 
 class BootstrapStack(EnvironmentStack):
@@ -66,10 +92,12 @@ class BootstrapStack(EnvironmentStack):
             ),
             data=platform.config_map(),
         )
+        track = env.gitops.track
+        git_ref = track.flux_ref() if track.branch is not None else track.flux_ref(release_tag_variable(self, env).string_value)
         self.flux = Flux(
             self,
             "flux",
-            props=FluxProps(repository_url=env.gitops.repository_url, git_ref=env.gitops.track.flux_ref, path=cluster_path(env)),
+            props=FluxProps(repository_url=env.gitops.repository_url, git_ref=git_ref, path=cluster_path(env)),
             depends_on=[self.namespaces["flux-system"], self.outputs_config_map],
         )
         self.vault = Vault(
