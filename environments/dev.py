@@ -7,6 +7,8 @@ from environments.model import (
     EdgeConfig,
     EnvironmentConfig,
     GitOpsConfig,
+    InterfaceEndpoint,
+    KarpenterConfig,
     NatStrategy,
     NetworkConfig,
     NodeGroupConfig,
@@ -29,6 +31,8 @@ CONFIG = EnvironmentConfig(
         az_count=2,
         nat=NatStrategy.SINGLE,
         flow_log_retention_days=30,
+        # Image pulls (ECR) skip the shared NAT gateway; the rest is cheap enough through it.
+        interface_endpoints=(InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR),
     ),
     cluster=ClusterConfig(
         kubernetes_version="1.36",
@@ -50,6 +54,8 @@ CONFIG = EnvironmentConfig(
         endpoint_public_access=True,
         public_access_cidrs=("203.0.113.0/24",),
         log_retention_days=30,
+        # The workload's nodes: spot first (Karpenter takes the cheaper), on-demand when spot is short.
+        karpenter=KarpenterConfig(capacity_types=(CapacityType.SPOT, CapacityType.ON_DEMAND), cpu_limit=16, memory_limit_gib=64),
     ),
     gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     edge=EdgeConfig(alb_deletion_protection=False, access_log_retention_days=14),

@@ -5,6 +5,8 @@ from environments.model import (
     ClusterConfig,
     EnvironmentConfig,
     GitOpsConfig,
+    InterfaceEndpoint,
+    KarpenterConfig,
     NatStrategy,
     NetworkConfig,
     NodeGroupConfig,
@@ -27,6 +29,7 @@ CONFIG = EnvironmentConfig(
         az_count=3,
         nat=NatStrategy.PER_AZ,
         flow_log_retention_days=365,
+        interface_endpoints=tuple(InterfaceEndpoint),  # every one the project offers
     ),
     cluster=ClusterConfig(
         kubernetes_version="1.36",
@@ -40,6 +43,8 @@ CONFIG = EnvironmentConfig(
         # Private endpoint only: operators come in through the VPN.
         endpoint_public_access=False,
         log_retention_days=365,
+        # On-demand only; room for the backend's HPA maximum and the platform's growth.
+        karpenter=KarpenterConfig(cpu_limit=128, memory_limit_gib=512, max_disrupted_percent=10),
     ),
     # Newest release tag (vX.Y); release candidates are excluded by the range.
     gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.RELEASES),

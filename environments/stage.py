@@ -5,6 +5,8 @@ from environments.model import (
     ClusterConfig,
     EnvironmentConfig,
     GitOpsConfig,
+    InterfaceEndpoint,
+    KarpenterConfig,
     NatStrategy,
     NetworkConfig,
     NodeGroupConfig,
@@ -27,6 +29,7 @@ CONFIG = EnvironmentConfig(
         az_count=3,
         nat=NatStrategy.PER_AZ,
         flow_log_retention_days=90,
+        interface_endpoints=tuple(InterfaceEndpoint),  # every one the project offers
     ),
     cluster=ClusterConfig(
         kubernetes_version="1.36",
@@ -38,6 +41,7 @@ CONFIG = EnvironmentConfig(
         endpoint_public_access=True,
         public_access_cidrs=("203.0.113.0/24",),
         log_retention_days=90,
+        karpenter=KarpenterConfig(cpu_limit=32, memory_limit_gib=128),
     ),
     # Newest tag, release candidates included (vX.Y-rc.N); see gitops/README.md.
     gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.RELEASE_CANDIDATES),

@@ -9,6 +9,7 @@ from environments.model.config import (
     ClusterConfig,
     EnvironmentConfig,
     GitOpsConfig,
+    InterfaceEndpoint,
     NetworkConfig,
     NodeGroupConfig,
     StateConfig,
@@ -40,7 +41,9 @@ def base(**changes: Any) -> dict[str, Any]:
         "owner": "platform-team",
         "domain": "qa.plato.example.com",
         "state": StateConfig(bucket="plato-tfstate-qa"),
-        "network": NetworkConfig(vpc_cidr="10.40.0.0/16", az_count=3),
+        "network": NetworkConfig(
+            vpc_cidr="10.40.0.0/16", az_count=3, interface_endpoints=(InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR)
+        ),
         "cluster": cluster(),
         "gitops": GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     }

@@ -17,9 +17,12 @@ from builders import ACCOUNT, ADMIN, base, cluster, environment, group
 from environments import load_environments
 from environments.model import Channel, ConfigError
 from environments.model.config import (
+    CapacityType,
     EdgeConfig,
     EnvironmentConfig,
     GitOpsConfig,
+    InterfaceEndpoint,
+    KarpenterConfig,
     NatStrategy,
     NetworkConfig,
     RetiringTargetGroup,
@@ -244,8 +247,13 @@ CASES = [
         id="a tag key the project sets per resource",
     ),
     pytest.param(
-        lambda: environment(tags={f"t{i}": "x" for i in range(43)}),
-        "environment 'qa': tags: 43 tags, with the 8 the project adds, exceed AWS's 50 per resource; keep at most 42",
+        lambda: environment(tags={"karpenter.sh/discovery": "x"}),
+        "environment 'qa': tags['karpenter.sh/discovery']: uses a prefix Karpenter and EKS keep for the nodes they manage (karpenter.sh/, karpenter.k8s.aws/, kubernetes.io/, eks:); choose another key",
+        id="a tag key Karpenter keeps for its nodes",
+    ),
+    pytest.param(
+        lambda: environment(tags={f"t{i}": "x" for i in range(42)}),
+        "environment 'qa': tags: 42 tags, with the 9 the project adds, exceed AWS's 50 per resource; keep at most 41",
         id="more tags than AWS allows per resource",
     ),
     # labels
@@ -356,6 +364,69 @@ CASES = [
         lambda: cluster(kubernetes_version=1.36),
         "configuration: cluster.kubernetes_version: must be a string, not the float 1.36",
         id="a Kubernetes version given as a number",
+    ),
+    # capacity (Karpenter) and the private paths to AWS
+    pytest.param(
+        lambda: cluster(karpenter=KarpenterConfig(capacity_types=())),
+        "configuration: cluster.karpenter.capacity_types: must name at least one capacity type",
+        id="a Karpenter pool without a capacity type",
+    ),
+    pytest.param(
+        lambda: cluster(karpenter=KarpenterConfig(capacity_types=(CapacityType.SPOT, CapacityType.SPOT))),
+        "configuration: cluster.karpenter.capacity_types: lists the capacity type 'SPOT' twice",
+        id="a capacity type named twice",
+    ),
+    pytest.param(
+        lambda: cluster(karpenter={"capacity_types": ("reserved",)}),
+        "configuration: cluster.karpenter.capacity_types.0: must be one of CapacityType.ON_DEMAND, CapacityType.SPOT, not the str 'reserved'",
+        id="a capacity type Karpenter does not know",
+    ),
+    pytest.param(
+        lambda: cluster(karpenter=KarpenterConfig(cpu_limit=0)),
+        "configuration: cluster.karpenter.cpu_limit: must be between 1 and 10000, not 0",
+        id="a Karpenter cpu limit of zero",
+    ),
+    pytest.param(
+        lambda: cluster(karpenter=KarpenterConfig(memory_limit_gib=100001)),
+        "configuration: cluster.karpenter.memory_limit_gib: must be between 1 and 100000, not 100001",
+        id="a Karpenter memory limit past the range",
+    ),
+    pytest.param(
+        lambda: cluster(karpenter=KarpenterConfig(max_disrupted_percent=101)),
+        "configuration: cluster.karpenter.max_disrupted_percent: must be between 1 and 100, not 101",
+        id="a disruption budget over a hundred percent",
+    ),
+    pytest.param(
+        lambda: environment(tier=Tier.PRODUCTION, cluster=cluster(karpenter=KarpenterConfig(capacity_types=(CapacityType.SPOT,)))),
+        "environment 'qa': cluster.karpenter.capacity_types: a production-tier environment needs on-demand capacity, not spot alone",
+        id="a production environment on spot alone",
+    ),
+    pytest.param(
+        lambda: cluster(node_groups=(group(min_size=1, desired_size=1),)),
+        "configuration: cluster.node_groups: the node groups keep 1 node(s) at their min_size; Karpenter's 2 controllers run on managed nodes, one per node, so keep at least 2",
+        id="node groups too small for two Karpenter controllers",
+    ),
+    pytest.param(
+        lambda: NetworkConfig(vpc_cidr="10.40.0.0/16", interface_endpoints=(InterfaceEndpoint.STS, InterfaceEndpoint.STS)),
+        "configuration: network.interface_endpoints: lists the endpoint 'sts' twice",
+        id="an interface endpoint named twice",
+    ),
+    pytest.param(
+        lambda: NetworkConfig(vpc_cidr="10.40.0.0/16", interface_endpoints=("s3",)),
+        "configuration: network.interface_endpoints.0: must be one of InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.STS, InterfaceEndpoint.EC2, InterfaceEndpoint.SQS, InterfaceEndpoint.LOGS, not the str 's3'",
+        id="an interface endpoint the project does not offer",
+    ),
+    pytest.param(
+        lambda: NetworkConfig(vpc_cidr="10.40.0.0/16", interface_endpoints=(InterfaceEndpoint.ECR_DKR, InterfaceEndpoint.STS)),
+        "configuration: network.interface_endpoints: 'ecr.api' and 'ecr.dkr' come together: an image pull uses both, so one alone still pulls through NAT",
+        id="half of the ECR endpoint pair",
+    ),
+    pytest.param(
+        lambda: environment(
+            tier=Tier.PRODUCTION, network=NetworkConfig(vpc_cidr="10.40.0.0/16", interface_endpoints=(InterfaceEndpoint.STS,))
+        ),
+        "environment 'qa': network.interface_endpoints: a production-tier environment pulls images through the 'ecr.api' and 'ecr.dkr' endpoints, not through NAT",
+        id="a production environment pulling images through NAT",
     ),
     # edge, storage, gitops
     pytest.param(
@@ -608,8 +679,8 @@ def test_a_retiring_target_group_on_its_own_port_and_name_is_accepted() -> None:
     assert env.edge.retiring_target_group == retiring
 
 
-def test_forty_two_extra_tags_fit_in_aws_s_fifty_with_the_ones_the_project_adds() -> None:
-    assert len(environment(tags={f"t{i}": "x" for i in range(42)}).default_tags) == 45
+def test_forty_one_extra_tags_fit_in_aws_s_fifty_with_the_ones_the_project_and_karpenter_add() -> None:
+    assert len(environment(tags={f"t{i}": "x" for i in range(41)}).default_tags) == 44
 
 
 # --- rules across environments: the later one in the registry's order is named -------------

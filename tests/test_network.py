@@ -99,3 +99,25 @@ def test_stateful_resources_are_protected_from_destroy_except_in_disposable_dev(
     assert platform(synth, "prod", "aws_kms_key")["log-key_key"]["lifecycle"]["prevent_destroy"] is True
     assert platform(synth, "stage", "aws_kms_key")["log-key_key"]["lifecycle"]["prevent_destroy"] is True
     assert platform(synth, "dev", "aws_kms_key")["log-key_key"]["lifecycle"]["prevent_destroy"] is False
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_each_environment_gets_the_s3_gateway_and_exactly_the_interface_endpoints_its_tier_asks_for(
+    synth: Synth, environments: Any, env_name: str
+) -> None:
+    env = environments[env_name]
+    endpoints = platform(synth, env_name, "aws_vpc_endpoint").values()
+    prefix = f"com.amazonaws.{env.region}."
+    by_type = {
+        kind: sorted(e["service_name"].removeprefix(prefix) for e in endpoints if e["vpc_endpoint_type"] == kind)
+        for kind in ("Gateway", "Interface")
+    }
+    assert by_type == {"Gateway": ["s3"], "Interface": sorted(e.value for e in env.network.interface_endpoints)}
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_karpenter_finds_only_the_private_subnets(synth: Synth, environments: Any, env_name: str) -> None:
+    env = environments[env_name]
+    subnets = platform(synth, env_name, "aws_subnet").values()
+    tiers = {s["tags"]["tier"] for s in subnets if s["tags"].get("karpenter.sh/discovery") == env.cluster_name}
+    assert tiers == {"private"}

@@ -199,22 +199,34 @@ class Tree:
         return values
 
 
-def kustomize_build(path: Path) -> list[dict[str, Any]]:
+def kustomize_documents(path: Path) -> list[tuple[dict[str, Any], str]]:
+    """Each object ``kubectl kustomize`` builds at ``path``, with its YAML text as kustomize wrote it
+    (quoting kept: Flux substitutes that text, so ``"${N}"`` stays a string and ``${N}`` may become a number)."""
     kubectl = require_kubectl()
     if not (path / "kustomization.yaml").is_file():
         raise AssertionError(f"{path.relative_to(REPO)} has no kustomization.yaml; Flux would generate one, the tree must not rely on it")
     proc = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"kubectl kustomize {path.relative_to(REPO)} failed:\n{proc.stderr}")
-    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    documents = []
+    for text in re.split(r"(?m)^---\s*$", proc.stdout):
+        doc = yaml.safe_load(text)
+        if doc:
+            documents.append((doc, text))
+    return documents
 
 
-def substitute(obj: dict[str, Any], variables: dict[str, str], tree: Tree, layer: str) -> dict[str, Any]:
-    """Flux's postBuild substitution of one object (envsubst over its YAML)."""
+def kustomize_build(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc, _ in kustomize_documents(path)]
+
+
+def substitute(obj: dict[str, Any], variables: dict[str, str], tree: Tree, layer: str, text: str | None = None) -> dict[str, Any]:
+    """Flux's postBuild substitution of one object (envsubst over its YAML ``text``, as built)."""
     annotations = obj.get("metadata", {}).get("annotations") or {}
     if annotations.get(SUBSTITUTE_ANNOTATION) == "disabled":
         return obj
-    text = yaml.safe_dump(obj, sort_keys=False)
+    if text is None:
+        text = yaml.safe_dump(obj, sort_keys=False)
     where = f"{layer}: {obj['kind']} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
     used = tree.used_variables.setdefault(layer, set())
 
@@ -290,8 +302,8 @@ def build_tree(env: str) -> Tree:
         path = (REPO / spec["path"]).resolve()
         if GITOPS not in path.parents:
             raise AssertionError(f"{env}: Kustomization {name} points outside gitops/: {spec['path']}")
-        for child in kustomize_build(path):
-            rendered = substitute(child, variables, tree, name) if post_build else child
+        for child, text in kustomize_documents(path):
+            rendered = substitute(child, variables, tree, name, text) if post_build else child
             tree.objects.append(Rendered(rendered, name))
             pending.append(rendered)
     return tree

@@ -19,6 +19,7 @@ This module imports no cdktf, so the GitOps tests and tools can use it without a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -40,8 +41,9 @@ EXTERNAL_DNS = WorkloadIdentity("external-dns", "external-dns", "external-dns")
 VELERO = WorkloadIdentity("velero", "velero", "velero-server")
 VAULT = WorkloadIdentity("vault", "vault", "vault")
 EBS_CSI = WorkloadIdentity("ebs-csi", "kube-system", "ebs-csi-controller-sa")
+KARPENTER = WorkloadIdentity("karpenter", "kube-system", "karpenter")
 
-WORKLOAD_IDENTITIES: tuple[WorkloadIdentity, ...] = (LOKI, EXTERNAL_DNS, VELERO, VAULT, EBS_CSI)
+WORKLOAD_IDENTITIES: tuple[WorkloadIdentity, ...] = (LOKI, EXTERNAL_DNS, VELERO, VAULT, EBS_CSI, KARPENTER)
 
 #: The ConfigMap (in ``flux-system``) that carries the contract into the GitOps tree.
 OUTPUTS_CONFIGMAP_NAMESPACE = "flux-system"
@@ -173,11 +175,20 @@ class PlatformContract:
     gitlab_project_url: str = _f(None, "GITLAB_PROJECT_URL", "The GitLab project that receives Flux's commit statuses")
     backend_image_repository: str = _f(None, "BACKEND_IMAGE_REPOSITORY", "The backend's image repository that Flux scans")
     image_registry: str = _f(None, "IMAGE_REGISTRY", "The registry host of the pull credentials")
+    karpenter_queue: str = _f("karpenter_queue", "KARPENTER_QUEUE", "Karpenter's interruption queue")
+    karpenter_node_role: str = _f("karpenter_node_role", "KARPENTER_NODE_ROLE", "IAM role of the nodes Karpenter launches")
+    karpenter_ami_alias: str = _f(None, "KARPENTER_AMI_ALIAS", "The node AMI release as Karpenter's alias (the node groups' release)")
+    karpenter_capacity_types: str = _f(None, "KARPENTER_CAPACITY_TYPES", "JSON list of the capacity types Karpenter may buy")
+    karpenter_cpu_limit: str = _f(None, "KARPENTER_CPU_LIMIT", "vCPUs of all Karpenter nodes together, at most")
+    karpenter_memory_limit: str = _f(None, "KARPENTER_MEMORY_LIMIT", "Memory of all Karpenter nodes together, at most")
+    karpenter_disruption_budget: str = _f(None, "KARPENTER_DISRUPTION_BUDGET", "Share of Karpenter's nodes it may disrupt at once")
+    system_node_groups: str = _f(None, "SYSTEM_NODE_GROUPS", "JSON list of the managed node groups, where Karpenter itself runs")
+    node_tags: str = _f(None, "NODE_TAGS", "JSON map of the tags of every node and volume (the provider's default_tags)")
 
     @classmethod
     def build(cls, env: EnvironmentConfig, generated: Generated) -> PlatformContract:
         """The contract of ``env``: configuration-derived values plus what AWS generates."""
-        storage = env.storage
+        storage, karpenter = env.storage, env.cluster.karpenter
         values = {f.name: getattr(generated, f.name) for f in fields(Generated)}
         return cls(
             environment=env.name,
@@ -193,6 +204,15 @@ class PlatformContract:
             gitlab_project_url=env.gitops.project_url,
             backend_image_repository=env.gitops.image_repository,
             image_registry=env.gitops.image_registry,
+            karpenter_queue=env.karpenter_queue_name,
+            karpenter_node_role=env.karpenter_node_role_name,
+            karpenter_ami_alias=env.cluster.karpenter_ami_alias,
+            karpenter_capacity_types=json.dumps([c.karpenter for c in karpenter.capacity_types]),
+            karpenter_cpu_limit=str(karpenter.cpu_limit),
+            karpenter_memory_limit=f"{karpenter.memory_limit_gib}Gi",
+            karpenter_disruption_budget=f"{karpenter.max_disrupted_percent}%",
+            system_node_groups=json.dumps([g.name for g in env.cluster.node_groups]),
+            node_tags=json.dumps(dict(sorted(env.default_tags.items()))),
             **values,
         )
 

@@ -43,6 +43,17 @@ _RESOURCE_TAG_KEYS = frozenset({"Name", "tier"})
 #: and one more is kept free for a node autoscaler's discovery tag. tests/test_stacks.py
 #: checks every synthesized resource against it.
 PROJECT_RESOURCE_TAGS = 5
+#: The tags Karpenter adds to every instance, volume and launch template it creates besides the
+#: EC2NodeClass's ``tags`` (the default tags): Name, karpenter.sh/nodeclaim, karpenter.sh/nodepool,
+#: karpenter.k8s.aws/ec2nodeclass, kubernetes.io/cluster/<cluster>, eks:eks-cluster-name
+#: (aws/karpenter-provider-aws v1.14.1, website/content/en/docs/concepts/nodeclasses.md, spec.tags).
+KARPENTER_INSTANCE_TAGS = 6
+#: Tag key prefixes Karpenter and EKS set on the nodes themselves; the EC2NodeClass refuses them
+#: in its ``tags`` and a discovery tag in the default tags would select every subnet and group.
+#: Karpenter controller replicas (gitops/infrastructure/controllers/base/karpenter/release.yaml);
+#: the chart spreads them one per node, never on a node Karpenter launched.
+KARPENTER_CONTROLLER_REPLICAS = 2
+_NODE_TAG_PREFIXES = ("karpenter.sh/", "karpenter.k8s.aws/", "kubernetes.io/", "eks:")
 #: Labels the node groups set themselves.
 _RESERVED_NODE_LABELS = frozenset({"node-group", "capacity"})
 #: The AMI every managed node group runs (AL2023, x86_64, standard: no accelerator drivers).
@@ -145,10 +156,26 @@ class NatStrategy(StrEnum):
 
 
 class CapacityType(StrEnum):
-    """How a managed node group buys its instances."""
+    """How a managed node group (or Karpenter) buys its instances."""
 
     ON_DEMAND = "ON_DEMAND"
     SPOT = "SPOT"
+
+    @property
+    def karpenter(self) -> str:
+        """The value of Karpenter's ``karpenter.sh/capacity-type`` label."""
+        return self.value.lower().replace("_", "-")
+
+
+class InterfaceEndpoint(StrEnum):
+    """An AWS service the private subnets reach through an interface VPC endpoint instead of NAT."""
+
+    ECR_API = "ecr.api"
+    ECR_DKR = "ecr.dkr"
+    STS = "sts"
+    EC2 = "ec2"
+    SQS = "sqs"
+    LOGS = "logs"
 
 
 # --- network ----------------------------------------------------------------------------------
@@ -171,6 +198,10 @@ class NetworkConfig(Model):
     availability_zones: Strings = ()
     """The AZ names, pinned so the set never changes under us. Default: the region's first
     ``az_count`` zones."""
+    interface_endpoints: Annotated[tuple[InterfaceEndpoint, ...], BeforeValidator(_as_tuple)] = ()
+    """Services reached through interface VPC endpoints (private DNS, admitting only the VPC),
+    which spares NAT data processing on image pulls, token exchanges and logs; each costs per AZ
+    and hour. S3 always has a gateway endpoint (free). Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -187,6 +218,13 @@ class NetworkConfig(Model):
         if not 2 <= self.az_count <= 4:
             raise ConfigError(self.where("az_count"), f"must be between 2 and 4, not {self.az_count}")
         _retention(self.flow_log_retention_days, self.where("flow_log_retention_days"))
+        _unique([e.value for e in self.interface_endpoints], self.where("interface_endpoints"), "the endpoint")
+        ecr = {InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR}
+        if len(ecr & set(self.interface_endpoints)) == 1:
+            raise ConfigError(
+                self.where("interface_endpoints"),
+                "'ecr.api' and 'ecr.dkr' come together: an image pull uses both, so one alone still pulls through NAT",
+            )
         if self.availability_zones:
             if len(self.availability_zones) != self.az_count:
                 raise ConfigError(
@@ -338,6 +376,34 @@ class NodeGroupConfig(Model):
                 )
 
 
+class KarpenterConfig(Model):
+    """The capacity Karpenter adds for the workload, on top of the managed node groups (which
+    keep the system pods and Karpenter itself)."""
+
+    path: ClassVar[str] = "cluster.karpenter"
+
+    capacity_types: Annotated[tuple[CapacityType, ...], BeforeValidator(_as_tuple)] = (CapacityType.ON_DEMAND,)
+    """How the nodes are bought; with both, Karpenter takes the cheaper (spot first). Default: on-demand only."""
+    cpu_limit: int = 64
+    """The most vCPUs of all Karpenter nodes together (the NodePool's ``limits.cpu``), 1 to 10000. Default: 64."""
+    memory_limit_gib: int = 256
+    """The most memory of all Karpenter nodes together, in GiB, 1 to 100000. Default: 256."""
+    max_disrupted_percent: int = 10
+    """How many of its nodes Karpenter may disrupt at once (consolidation, drift, expiry), in
+    percent; each eviction still waits for the PodDisruptionBudgets. 1 to 100. Default: 10."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if not self.capacity_types:
+            raise ConfigError(self.where("capacity_types"), "must name at least one capacity type")
+        _unique([c.value for c in self.capacity_types], self.where("capacity_types"), "the capacity type")
+        for name, low, high in (("cpu_limit", 1, 10000), ("memory_limit_gib", 1, 100000), ("max_disrupted_percent", 1, 100)):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(self.where(name), f"must be between {low} and {high}, not {value}")
+        return self
+
+
 class ClusterConfig(Model):
     """The EKS cluster of an environment."""
 
@@ -367,6 +433,8 @@ class ClusterConfig(Model):
     """Keep the cluster on its version after EKS standard support ends, in extended support,
     which AWS charges per cluster hour on top of the standard price. Default: off: a version
     past standard support is refused (and AWS would upgrade the cluster itself)."""
+    karpenter: KarpenterConfig = KarpenterConfig()
+    """The workload's capacity (Karpenter). Default: on-demand, 64 vCPUs and 256 GiB at most."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -374,6 +442,13 @@ class ClusterConfig(Model):
         if not self.node_groups:
             raise ConfigError(self.where("node_groups"), "at least one node group is required")
         _unique([g.name for g in self.node_groups], self.where("node_groups"), "the node group")
+        floor = sum(g.min_size for g in self.node_groups)
+        if floor < KARPENTER_CONTROLLER_REPLICAS:
+            raise ConfigError(
+                self.where("node_groups"),
+                f"the node groups keep {floor} node(s) at their min_size; Karpenter's {KARPENTER_CONTROLLER_REPLICAS} controllers run on "
+                f"managed nodes, one per node, so keep at least {KARPENTER_CONTROLLER_REPLICAS}",
+            )
         if not self.platform_admin_role_arns:
             raise ConfigError(self.where("platform_admin_role_arns"), "at least one admin role is required (creator admin is off)")
         self._roles()
@@ -458,6 +533,11 @@ class ClusterConfig(Model):
         from environments.model.eks import NODE_AMI_RELEASES
 
         return NODE_AMI_RELEASES[self.kubernetes_version]
+
+    @property
+    def karpenter_ami_alias(self) -> str:
+        """The same AL2023 release as the node groups', as Karpenter's alias (``al2023@v20260714``)."""
+        return f"al2023@v{self.node_ami_release.rsplit('-', 1)[1]}"
 
     @property
     def addon_versions(self) -> Mapping[str, str]:
@@ -791,7 +871,12 @@ class EnvironmentConfig(Model):
                 raise ConfigError(
                     key_path("tags", key), "is set on each resource by the project and would override this value; choose another key"
                 )
-        total = len(self.default_tags) + PROJECT_RESOURCE_TAGS
+            if key.lower().startswith(_NODE_TAG_PREFIXES):
+                raise ConfigError(
+                    key_path("tags", key),
+                    f"uses a prefix Karpenter and EKS keep for the nodes they manage ({', '.join(_NODE_TAG_PREFIXES)}); choose another key",
+                )
+        total = len(self.default_tags) + max(PROJECT_RESOURCE_TAGS, KARPENTER_INSTANCE_TAGS)
         if total > rules.MAX_TAGS_PER_RESOURCE:
             raise ConfigError(
                 "tags",
@@ -835,6 +920,15 @@ class EnvironmentConfig(Model):
                 raise ConfigError("network.az_count", "a production-tier environment must span at least 3 AZs")
             if not self.prevent_destroy:
                 raise ConfigError("prevent_destroy", "a production-tier environment must guard its stateful resources")
+            if CapacityType.ON_DEMAND not in self.cluster.karpenter.capacity_types:
+                raise ConfigError(
+                    "cluster.karpenter.capacity_types", "a production-tier environment needs on-demand capacity, not spot alone"
+                )
+            if not {InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR} <= set(self.network.interface_endpoints):
+                raise ConfigError(
+                    "network.interface_endpoints",
+                    "a production-tier environment pulls images through the 'ecr.api' and 'ecr.dkr' endpoints, not through NAT",
+                )
 
     # --- what the stacks derive from it -------------------------------------------------------
 
@@ -855,6 +949,16 @@ class EnvironmentConfig(Model):
     @property
     def cluster_name(self) -> str:
         return self.name_prefix
+
+    @property
+    def karpenter_queue_name(self) -> str:
+        """Karpenter's interruption queue (SQS names: 80 characters at most)."""
+        return f"{self.cluster_name}-karpenter"
+
+    @property
+    def karpenter_node_role_name(self) -> str:
+        """The IAM role of the nodes Karpenter launches (64 characters at most)."""
+        return f"{self.cluster_name}-karpenter-node"
 
     @property
     def alb_name(self) -> str:

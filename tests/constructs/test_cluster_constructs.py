@@ -10,6 +10,14 @@ from platform_constructs.cluster.access import ClusterAccess, ClusterAccessProps
 from platform_constructs.cluster.addons import NODE_ADDONS, WORKLOAD_ADDONS, Addons
 from platform_constructs.cluster.control_plane import ClusterHandle, ControlPlane, ControlPlaneProps
 from platform_constructs.cluster.eks_cluster import Cluster, ClusterProps
+from platform_constructs.cluster.karpenter import (
+    DISCOVERY_TAG,
+    INTERRUPTION_EVENTS,
+    NODE_MANAGED_POLICIES,
+    Karpenter,
+    KarpenterProps,
+    controller_policies,
+)
 from platform_constructs.cluster.node_groups import NodeGroups, NodeGroupsProps
 from platform_constructs.cluster.workload_identity import WorkloadIdentities, WorkloadIdentitiesProps
 
@@ -25,6 +33,9 @@ HANDLE = ClusterHandle(
 VERSIONS = {name: f"v1.0.0-eksbuild.{i}" for i, name in enumerate(NODE_ADDONS + WORKLOAD_ADDONS)}
 GROUP = NodeGroupConfig(name="general", instance_types=("m6i.large",), min_size=1, max_size=3, desired_size=1)
 ADMIN = "arn:aws:iam::444455556666:role/admin"
+KARPENTER = KarpenterProps(queue_name="plato-unit-karpenter", node_role_name="plato-unit-karpenter-node")
+QUEUE_ARN = "arn:aws:sqs:eu-west-1:444455556666:plato-unit-karpenter"
+NODE_ROLE_ARN = "arn:aws:iam::444455556666:role/plato-unit-karpenter-node"
 
 
 def control_plane(**changes: object) -> ControlPlaneProps:
@@ -170,6 +181,7 @@ def test_the_cluster_orders_node_add_ons_before_the_nodes_and_workload_add_ons_a
         node_ami_release="1.35.6-20260714",
         addon_versions=VERSIONS,
         access=ClusterAccessProps(admin_role_arns=[ADMIN]),
+        karpenter=KARPENTER,
     )
     out = synth(lambda s: Cluster(s, "eks", deployment=DEPLOYMENT, props=props))
     group = out.resource("aws_eks_node_group", "eks_node-group-general")
@@ -185,6 +197,8 @@ def test_workload_roles_trust_only_pod_identity_for_this_cluster() -> None:
         velero_bucket_arn="arn:aws:s3:::velero",
         storage_key_arn="arn:aws:kms:eu-west-1:444455556666:key/storage",
         hosted_zone_arn="arn:aws:route53:::hostedzone/Z1",
+        karpenter_queue_arn=QUEUE_ARN,
+        karpenter_node_role_arn=NODE_ROLE_ARN,
     )
     out = synth(lambda s: WorkloadIdentities(s, "ids", deployment=DEPLOYMENT, props=props))
     for name, role in out.resources("aws_iam_role").items():
@@ -192,7 +206,7 @@ def test_workload_roles_trust_only_pod_identity_for_this_cluster() -> None:
         assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}, name
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == "arn:aws:eks:eu-west-1:444455556666:cluster/plato-unit", name
     assert set(out.resources("aws_eks_pod_identity_association")) == {
-        f"ids_{c}-association" for c in ("loki", "vault", "external-dns", "velero")
+        f"ids_{c}-association" for c in ("loki", "vault", "external-dns", "velero", "karpenter")
     }
 
 
@@ -209,3 +223,72 @@ def test_node_groups_follow_the_control_planes_version_on_the_pinned_ami_release
     )
     group = out.resource("aws_eks_node_group", "node-group-general")
     assert (group["version"], group["release_version"]) == ("1.35", "1.35.6-20260714")
+
+
+# --- Karpenter -----------------------------------------------------------------------------------
+
+
+def test_karpenter_nodes_get_their_own_role_an_ec2_linux_access_entry_and_only_node_policies() -> None:
+    out = synth(lambda s: Karpenter(s, "karpenter", deployment=DEPLOYMENT, cluster=HANDLE, props=KARPENTER))
+    (role,) = out.resources("aws_iam_role").values()
+    assert role["name"] == "plato-unit-karpenter-node"
+    assert policy(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = sorted(a["policy_arn"] for a in out.resources("aws_iam_role_policy_attachment").values())
+    assert attached == sorted(f"arn:aws:iam::aws:policy/{name}" for name in NODE_MANAGED_POLICIES)
+    (entry,) = out.resources("aws_eks_access_entry").values()
+    assert entry["type"] == "EC2_LINUX" and entry["cluster_name"] == "plato-unit"
+    assert out.resources("aws_eks_access_policy_association") == {}, "EKS refuses access policies on EC2_LINUX entries"
+    (tag,) = out.resources("aws_ec2_tag").values()
+    assert (tag["resource_id"], tag["key"], tag["value"]) == ("sg-cluster", DISCOVERY_TAG, "plato-unit")
+
+
+def test_the_interruption_queue_is_encrypted_tls_only_and_fed_by_five_rules() -> None:
+    out = synth(lambda s: Karpenter(s, "karpenter", deployment=DEPLOYMENT, cluster=HANDLE, props=KARPENTER))
+    (queue,) = out.resources("aws_sqs_queue").values()
+    assert (queue["name"], queue["message_retention_seconds"], queue["sqs_managed_sse_enabled"]) == ("plato-unit-karpenter", 300, True)
+    (queue_policy,) = out.resources("aws_sqs_queue_policy").values()
+    allow, deny = policy(queue_policy["policy"])["Statement"]
+    assert allow["Principal"] == {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]} and allow["Action"] == "sqs:SendMessage"
+    assert deny == {**deny, "Effect": "Deny", "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    patterns = sorted(policy(r["event_pattern"])["detail-type"][0] for r in out.resources("aws_cloudwatch_event_rule").values())
+    assert patterns == sorted(detail for _, _, detail in INTERRUPTION_EVENTS) and len(patterns) == 5
+    targets = out.resources("aws_cloudwatch_event_target").values()
+    assert {t["arn"] for t in targets} == {"${aws_sqs_queue.karpenter_interruption-queue.arn}"} and len(targets) == 5
+
+
+def test_the_controller_may_act_only_on_this_cluster_s_tagged_resources_queue_and_node_role() -> None:
+    docs = controller_policies(deployment=DEPLOYMENT, cluster_name="plato-unit", queue_arn=QUEUE_ARN, node_role_arn=NODE_ROLE_ARN)
+    statements = {s["Sid"]: s for document in docs.values() for s in document["Statement"]}
+    for sid, statement in statements.items():
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        writes = any(
+            a.split(":")[1].startswith(("Run", "Create", "Terminate", "Delete", "Tag", "Add", "Remove")) for a in statement["Action"]
+        )
+        if writes and any("*" in r for r in resources) and sid != "AllowScopedEC2InstanceAccessActions":
+            # Wildcard resources may only be changed when they carry this cluster's tags.
+            assert "plato-unit" in str(statement.get("Condition", {})), f"{sid} is not scoped to the cluster's tags"
+    assert statements["AllowPassingInstanceRole"]["Resource"] == NODE_ROLE_ARN
+    assert statements["AllowInterruptionQueueActions"]["Resource"] == QUEUE_ARN
+    assert statements["AllowAPIServerEndpointDiscovery"]["Resource"] == "arn:aws:eks:eu-west-1:444455556666:cluster/plato-unit"
+    # The one unconditioned statement: launching from images, snapshots, subnets and security groups.
+    assert all(":launch-template/" not in r for r in statements["AllowScopedEC2InstanceAccessActions"]["Resource"])
+    assert statements["AllowRegionalReadActions"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    assert all(len(str(document)) < 6144 for document in docs.values()), "each fits a managed policy"
+
+
+def test_node_instances_volumes_and_interfaces_carry_the_cost_tags() -> None:
+    tags = {"environment": "unit", "cost-center": "platform-unit"}
+    out = synth(
+        lambda s: NodeGroups(
+            s,
+            deployment=DEPLOYMENT,
+            cluster=HANDLE,
+            props=NodeGroupsProps(
+                cluster_name="plato-unit", private_subnet_ids=["subnet-a"], groups=[GROUP], ami_release_version="1.35.6-20260714", tags=tags
+            ),
+        )
+    )
+    (template,) = out.resources("aws_launch_template").values()
+    specs = {spec["resource_type"]: spec["tags"] for spec in template["tag_specifications"]}
+    assert set(specs) == {"instance", "volume", "network-interface"}
+    assert all(spec == {**tags, "Name": "plato-unit-node"} for spec in specs.values())

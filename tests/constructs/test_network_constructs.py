@@ -81,3 +81,35 @@ def test_flow_logs_keep_the_configured_retention_and_excuse_short_ones(days: int
 def test_props_refuse_subnets_and_nat_gateways_that_cannot_work(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         props(**changes)
+
+
+def test_only_the_private_subnets_carry_the_karpenter_discovery_tag() -> None:
+    out = synth(lambda s: Network(s, "network", deployment=DEPLOYMENT, props=props()))
+    tagged = {name for name, subnet in out.resources("aws_subnet").items() if subnet["tags"].get("karpenter.sh/discovery") == "plato-unit"}
+    assert tagged == {"network_private-0", "network_private-1"}
+
+
+def test_s3_always_has_a_gateway_endpoint_on_the_private_route_tables_and_nothing_else_by_default() -> None:
+    out = synth(lambda s: Network(s, "network", deployment=DEPLOYMENT, props=props(nat_gateway_count=2)))
+    (s3,) = out.resources("aws_vpc_endpoint").values()
+    assert s3["service_name"] == "com.amazonaws.eu-west-1.s3"
+    assert s3["vpc_endpoint_type"] == "Gateway"
+    assert s3["route_table_ids"] == ["${aws_route_table.network_private-rt-0.id}", "${aws_route_table.network_private-rt-1.id}"]
+    assert "network_endpoints_sg" not in out.resources("aws_security_group")
+
+
+def test_interface_endpoints_use_private_dns_in_the_private_subnets_behind_a_group_that_admits_only_the_vpc() -> None:
+    out = synth(lambda s: Network(s, "network", deployment=DEPLOYMENT, props=props(interface_endpoints=("ecr.api", "ecr.dkr", "sts"))))
+    interfaces = {e["service_name"]: e for e in out.resources("aws_vpc_endpoint").values() if e["vpc_endpoint_type"] == "Interface"}
+    assert sorted(interfaces) == ["com.amazonaws.eu-west-1.ecr.api", "com.amazonaws.eu-west-1.ecr.dkr", "com.amazonaws.eu-west-1.sts"]
+    for endpoint in interfaces.values():
+        assert endpoint["private_dns_enabled"] is True
+        assert endpoint["subnet_ids"] == ["${aws_subnet.network_private-0.id}", "${aws_subnet.network_private-1.id}"]
+        assert endpoint["security_group_ids"] == ["${aws_security_group.network_endpoints_sg.id}"]
+    rules = [
+        *out.resources("aws_vpc_security_group_ingress_rule").values(),
+        *out.resources("aws_vpc_security_group_egress_rule").values(),
+    ]
+    mine = [r for r in rules if r["security_group_id"] == "${aws_security_group.network_endpoints_sg.id}"]
+    assert len(mine) == 2
+    assert all((r["cidr_ipv4"], r["ip_protocol"], r["from_port"], r["to_port"]) == ("10.50.0.0/16", "tcp", 443, 443) for r in mine)

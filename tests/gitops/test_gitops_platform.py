@@ -18,6 +18,7 @@ POD_IDENTITY_RELEASES = {
     contract.LOKI: ("loki", ("serviceAccount",)),
     contract.EXTERNAL_DNS: ("external-dns", ("serviceAccount",)),
     contract.VELERO: ("velero", ("serviceAccount", "server")),
+    contract.KARPENTER: ("karpenter", ("serviceAccount",)),
 }
 
 

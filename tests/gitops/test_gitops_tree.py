@@ -210,7 +210,16 @@ def test_every_helm_release_dependency_exists_in_the_same_layer(env: str) -> Non
 def test_every_namespaced_object_lands_in_a_namespace_the_tree_creates(env: str) -> None:
     tree = tree_of(env)
     created = {r.name for r in tree.find("Namespace")} | EXTERNAL_NAMESPACES
-    cluster_scoped = {"Namespace", "StorageClass", "ClusterSecretStore", "ClusterRole", "ClusterRoleBinding", "GatewayClass"}
+    cluster_scoped = {
+        "Namespace",
+        "StorageClass",
+        "ClusterSecretStore",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "GatewayClass",
+        "EC2NodeClass",
+        "NodePool",
+    }
     for rendered in tree.objects:
         if rendered.kind in cluster_scoped:
             assert rendered.namespace is None, rendered.ref

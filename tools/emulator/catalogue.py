@@ -50,6 +50,12 @@ EXCLUDED_RESOURCE_TYPES: Final[tuple[Exclusion, ...]] = (
         "so attaching the ALB target group to it fails with HTTP 500",
     ),
     Exclusion(
+        "aws_ec2_tag",
+        ("platform",),
+        "moto's EKS clusters have no cluster security group (cluster_security_group_id is empty), so there is nothing "
+        "to put Karpenter's discovery tag on",
+    ),
+    Exclusion(
         "aws_s3_bucket_logging",
         ("platform",),
         "moto checks the target bucket's policy for the S3 logging service and crashes (HTTP 500, AttributeError) "

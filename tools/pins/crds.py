@@ -41,6 +41,7 @@ CRD_SOURCES: tuple[CrdSource, ...] = (
     CrdSource("velero", "12.1.0", ("catalog/charts/velero/12.1.0/crds/",)),
     CrdSource("flagger", "1.44.0", ("catalog/charts/flagger/1.44.0/crds/",)),
     CrdSource("external-dns", "1.21.1", ("catalog/charts/external-dns/1.21.1/crds/",)),
+    CrdSource("karpenter", "1.14.1", ("schemas/crds/karpenter.sh/", "schemas/crds/karpenter.k8s.aws/")),
     # Applied by Flux from upstream at these tags (gitops/clusters/base/crds.yaml).
     CrdSource(
         "gateway-api",

@@ -36,12 +36,21 @@ class Addons:
         """vpc-cni (network policies on), kube-proxy and the Pod Identity agent."""
         return [self._addon(name, configuration=VPC_CNI_CONFIGURATION if name == "vpc-cni" else None) for name in NODE_ADDONS]
 
-    def workload_addons(self, *, nodes: Sequence[object], ebs_csi_role_arn: str = "", ebs_csi_service_account: str = "") -> list[EksAddon]:
-        """CoreDNS and the EBS CSI driver (bound to its role through Pod Identity when given)."""
+    def workload_addons(
+        self,
+        *,
+        nodes: Sequence[object],
+        ebs_csi_role_arn: str = "",
+        ebs_csi_service_account: str = "",
+        volume_tags: Mapping[str, str] | None = None,
+    ) -> list[EksAddon]:
+        """CoreDNS and the EBS CSI driver (bound to its role through Pod Identity when given),
+        which tags every volume and snapshot it creates with ``volume_tags`` (the cost tags)."""
         return [
             self._addon("coredns", depends_on=nodes),
             self._addon(
                 "aws-ebs-csi-driver",
+                configuration={"controller": {"extraVolumeTags": dict(volume_tags)}} if volume_tags else None,
                 depends_on=nodes,
                 pod_identity_role_arn=ebs_csi_role_arn,
                 service_account=ebs_csi_service_account,

@@ -9,7 +9,7 @@ then the add-ons that run on the nodes. docs/upgrades.md is the runbook.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
@@ -17,6 +17,7 @@ from environments.model import NodeGroupConfig
 from platform_constructs.cluster.access import ClusterAccess, ClusterAccessProps
 from platform_constructs.cluster.addons import Addons
 from platform_constructs.cluster.control_plane import ClusterHandle, ControlPlane, ControlPlaneProps
+from platform_constructs.cluster.karpenter import Karpenter, KarpenterProps
 from platform_constructs.cluster.node_groups import NodeGroups, NodeGroupsProps
 from platform_constructs.context import Deployment
 
@@ -41,6 +42,10 @@ class ClusterProps:
     """Pod Identity role of the EBS CSI controller. Default: the add-on gets no AWS role."""
     ebs_csi_service_account: str = "ebs-csi-controller-sa"
     """Service account of the EBS CSI controller. Default: the add-on's own."""
+    node_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the nodes' instances and volumes (the environment's default tags). Default: none."""
+    karpenter: KarpenterProps
+    """Karpenter's queue and node role."""
 
 
 class Cluster(Construct):
@@ -63,11 +68,16 @@ class Cluster(Construct):
                 groups=p.node_groups,
                 ami_release_version=p.node_ami_release,
                 security_group_ids=p.node_security_group_ids,
+                tags=p.node_tags,
             ),
             depends_on=node_addons,
         )
+        self.karpenter = Karpenter(self, "karpenter", deployment=deployment, cluster=self.handle, props=p.karpenter)
         self.addons.workload_addons(
-            nodes=list(self.nodes.groups.values()), ebs_csi_role_arn=p.ebs_csi_role_arn, ebs_csi_service_account=p.ebs_csi_service_account
+            nodes=list(self.nodes.groups.values()),
+            ebs_csi_role_arn=p.ebs_csi_role_arn,
+            ebs_csi_service_account=p.ebs_csi_service_account,
+            volume_tags=p.node_tags,
         )
         ClusterAccess(self, cluster=self.handle, partition=deployment.partition, props=p.access)
 

@@ -52,6 +52,9 @@ class NodeGroupsProps:
     reach). Default: the cluster security group only."""
     extra_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels on every node, in addition to each group's own. Default: none."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of the instances, their volumes and network interfaces, which the provider's
+    default_tags do not reach (the environment's cost-allocation tags). Default: ``Name`` only."""
 
     def __post_init__(self) -> None:
         if not self.groups:
@@ -112,8 +115,8 @@ class NodeGroups:
             monitoring=LaunchTemplateMonitoring(enabled=True),
             vpc_security_group_ids=[self.cluster.security_group_id, *p.security_group_ids] if p.security_group_ids else None,
             tag_specifications=[
-                LaunchTemplateTagSpecifications(resource_type="instance", tags={"Name": name}),
-                LaunchTemplateTagSpecifications(resource_type="volume", tags={"Name": name}),
+                LaunchTemplateTagSpecifications(resource_type=kind, tags={**p.tags, "Name": name})
+                for kind in ("instance", "volume", "network-interface")
             ],
         )
 

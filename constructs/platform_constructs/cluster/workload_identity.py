@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from platform_constructs.cluster.karpenter import controller_policies
 from platform_constructs.context import Deployment
-from platform_constructs.contract import EBS_CSI, EXTERNAL_DNS, LOKI, VAULT, VELERO, WorkloadIdentity, workload_role_name
+from platform_constructs.contract import EBS_CSI, EXTERNAL_DNS, KARPENTER, LOKI, VAULT, VELERO, WorkloadIdentity, workload_role_name
 from platform_constructs.encryption.kms import customer_managed_key
 
 
@@ -38,6 +40,10 @@ class WorkloadIdentitiesProps:
     """KMS key of those buckets."""
     hosted_zone_arn: str
     """The only zone external-dns may change."""
+    karpenter_queue_arn: str
+    """Karpenter's interruption queue, the only one it may read."""
+    karpenter_node_role_arn: str
+    """The role Karpenter passes to the nodes it launches, the only one it may pass."""
 
 
 def _statement(actions: list[str], resources: list[str] | str, **extra: Any) -> dict[str, Any]:
@@ -72,6 +78,25 @@ class WorkloadIdentities(Construct):
         IamRolePolicyAttachment(
             self, "ebs-csi-managed-policy", role=ebs.name, policy_arn=d.managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy")
         )
+        self._karpenter_role()
+
+    def _karpenter_role(self) -> None:
+        """Karpenter's controller: six customer-managed policies (together they pass the size limit
+        of inline policies), each scoped to this cluster's tags, queue and node role."""
+        p, d = self.props, self.deployment
+        role = self._role(KARPENTER, [])
+        documents = controller_policies(
+            deployment=d, cluster_name=p.cluster_name, queue_arn=p.karpenter_queue_arn, node_role_arn=p.karpenter_node_role_arn
+        )
+        for name, document in documents.items():
+            policy = IamPolicy(
+                self,
+                f"karpenter-{name}-policy",
+                name=f"{p.cluster_name}-karpenter-{name}",
+                description=f"Karpenter in {p.cluster_name}: {name.replace('-', ' ')}",
+                policy=json.dumps(document, sort_keys=True),
+            )
+            IamRolePolicyAttachment(self, f"karpenter-{name}-attachment", role=role.name, policy_arn=policy.arn)
 
     def _pod_identity_trust(self) -> str:
         p, d = self.props, self.deployment

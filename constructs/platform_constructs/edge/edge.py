@@ -57,6 +57,9 @@ class EdgeProps:
     """TLS policy of the HTTPS listener. Default: TLS 1.3 and 1.2."""
     waf_web_acl_arn: str = ""
     """WAFv2 web ACL to associate. Default: none."""
+    node_discovery: str = ""
+    """The cluster whose Karpenter nodes find the nodes' group by its discovery tag, so they are
+    reachable on the node port like the managed nodes. Default: no tag."""
     retiring: RetiringTarget | None = None
     """During a controller migration: the target group kept for the retiring controller and its
     share of the requests (docs/runbooks/edge-migration.md). Default: none."""
@@ -76,6 +79,7 @@ class Edge(Construct):
             vpc_id=p.vpc_id,
             node_port=p.ingress_node_port,
             retiring_node_port=p.retiring.node_port if p.retiring else None,
+            discovery=p.node_discovery,
         )
         self.load_balancer = LoadBalancer(
             self,

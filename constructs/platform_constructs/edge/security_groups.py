@@ -9,6 +9,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from platform_constructs.checkov import skip_check
+from platform_constructs.cluster.karpenter import DISCOVERY_TAG
 
 # AWS cannot change a security group's description in place: Terraform would replace the
 # group, and with it every node (the launch template names it) while the ALB's way to them is
@@ -24,7 +25,16 @@ class EdgeSecurityGroups:
     migration keeps a second target group, the retiring controller's.
     """
 
-    def __init__(self, scope: Construct, *, name_prefix: str, vpc_id: str, node_port: int, retiring_node_port: int | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        name_prefix: str,
+        vpc_id: str,
+        node_port: int,
+        retiring_node_port: int | None = None,
+        discovery: str = "",
+    ) -> None:
         self.alb = SecurityGroup(
             scope,
             "alb-sg",
@@ -39,7 +49,7 @@ class EdgeSecurityGroups:
             name=f"{name_prefix}-node-ingress",
             description="On every node: admits the ALB, on the ingress node ports only",
             vpc_id=vpc_id,
-            tags={"Name": f"{name_prefix}-node-ingress"},
+            tags={"Name": f"{name_prefix}-node-ingress", **({DISCOVERY_TAG: discovery} if discovery else {})},
             lifecycle=_DESCRIPTION_AT_CREATION,
         )
         VpcSecurityGroupIngressRule(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -17,7 +17,9 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
+from platform_constructs.cluster.karpenter import DISCOVERY_TAG
 from platform_constructs.context import Deployment
+from platform_constructs.network.endpoints import Endpoints, EndpointsProps
 from platform_constructs.network.flow_logs import FlowLogs
 
 
@@ -43,6 +45,9 @@ class NetworkProps:
     """KMS key that encrypts the flow-log group."""
     extra_subnet_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags added to every subnet. Default: none beyond the discovery tags."""
+    interface_endpoints: Sequence[str] = ()
+    """Services with an interface endpoint in the private subnets (``ecr.api``, ...); S3 always
+    has a gateway endpoint. Default: none."""
 
     def __post_init__(self) -> None:
         azs = len(self.availability_zones)
@@ -80,16 +85,29 @@ class Network(Construct):
         self.internet_gateway = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": prefix})
         self.public_subnets = [self._subnet("public", i, cidr, "kubernetes.io/role/elb") for i, cidr in enumerate(p.public_subnet_cidrs)]
         self.private_subnets = [
-            self._subnet("private", i, cidr, "kubernetes.io/role/internal-elb") for i, cidr in enumerate(p.private_subnet_cidrs)
+            self._subnet("private", i, cidr, "kubernetes.io/role/internal-elb", {DISCOVERY_TAG: p.cluster_name})
+            for i, cidr in enumerate(p.private_subnet_cidrs)
         ]
         self._public_routes()
         self.nat_gateways = [self._nat_gateway(i) for i in range(p.nat_gateway_count)]
         self._private_routes()
+        self.endpoints = Endpoints(
+            self,
+            "endpoints",
+            deployment=deployment,
+            props=EndpointsProps(
+                vpc_id=self.vpc.id,
+                vpc_cidr=p.vpc_cidr,
+                route_table_ids=[t.id for t in self.private_route_tables],
+                subnet_ids=self.private_subnet_ids,
+                interface_services=p.interface_endpoints,
+            ),
+        )
         self.flow_logs = FlowLogs(
             self, deployment=deployment, vpc_id=self.vpc.id, retention_days=p.flow_log_retention_days, kms_key_arn=p.log_kms_key_arn
         )
 
-    def _subnet(self, tier: str, index: int, cidr: str, role_tag: str) -> Subnet:
+    def _subnet(self, tier: str, index: int, cidr: str, role_tag: str, extra: Mapping[str, str] | None = None) -> Subnet:
         p = self.props
         return Subnet(
             self,
@@ -104,6 +122,7 @@ class Network(Construct):
                 "Name": f"{self._prefix}-{tier}-{index}",
                 "tier": tier,
                 role_tag: "1",
+                **(extra or {}),
             },
         )
 

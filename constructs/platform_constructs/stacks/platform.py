@@ -10,6 +10,7 @@ from platform_constructs import contract
 from platform_constructs.cluster.access import ClusterAccessProps
 from platform_constructs.cluster.control_plane import ControlPlaneProps
 from platform_constructs.cluster.eks_cluster import Cluster, ClusterProps
+from platform_constructs.cluster.karpenter import KarpenterProps
 from platform_constructs.cluster.workload_identity import WorkloadIdentities, WorkloadIdentitiesProps
 from platform_constructs.context import Deployment
 from platform_constructs.contract import Generated, PlatformContract
@@ -56,6 +57,8 @@ class PlatformStack(EnvironmentStack):
                 velero_bucket_arn=self.storage.velero.arn,
                 storage_key_arn=self.storage.key_arn,
                 hosted_zone_arn=self.zone.zone_arn,
+                karpenter_queue_arn=self.cluster.karpenter.queue.arn,
+                karpenter_node_role_arn=self.cluster.karpenter.node_role.arn,
             ),
         )
         self.contract = PlatformContract.build(env, self._generated())
@@ -77,6 +80,7 @@ class PlatformStack(EnvironmentStack):
             public_subnet_cidrs=net.public_subnet_cidrs,
             nat_gateway_count=net.nat_gateway_count,
             cluster_name=env.cluster_name,
+            interface_endpoints=[e.value for e in net.interface_endpoints],
             flow_log_retention_days=net.flow_log_retention_days,
             log_kms_key_arn=self.log_key.key_arn,
         )
@@ -106,6 +110,7 @@ class PlatformStack(EnvironmentStack):
             public_subnet_ids=self.network.public_subnet_ids,
             ingress_node_port=env.edge.ingress_node_port,
             health_check_path=contract.INGRESS_HEALTH_CHECK_PATH,
+            node_discovery=env.cluster_name,
             retiring=self._retiring_target(),
             access_log_bucket=self.storage.access_logs.name,
             deletion_protection=env.edge.alb_deletion_protection,
@@ -146,6 +151,8 @@ class PlatformStack(EnvironmentStack):
             ),
             ebs_csi_role_arn=self._role_arn(contract.EBS_CSI),
             ebs_csi_service_account=contract.EBS_CSI.service_account,
+            node_tags=env.default_tags,
+            karpenter=KarpenterProps(queue_name=env.karpenter_queue_name, node_role_name=env.karpenter_node_role_name),
         )
 
     def _generated(self) -> Generated:
