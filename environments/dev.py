@@ -59,7 +59,8 @@ CONFIG = EnvironmentConfig(
     ),
     gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     edge=EdgeConfig(alb_deletion_protection=False, access_log_retention_days=14),
-    storage=StorageConfig(log_retention_days=7, backup_retention_days=3),
+    # The replica is rehearsed in dev before prod relies on it (no Object Lock: dev is disposable).
+    storage=StorageConfig(log_retention_days=7, backup_retention_days=3, replica_region="eu-west-1"),
     tags={"project": "plato", "cost-center": "platform-dev"},
     prevent_destroy=False,  # disposable: the emulator tier applies and destroys it
 )

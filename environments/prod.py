@@ -10,6 +10,8 @@ from environments.model import (
     NatStrategy,
     NetworkConfig,
     NodeGroupConfig,
+    ObjectLockConfig,
+    ObjectLockMode,
     StateConfig,
     StorageConfig,
     Tier,
@@ -49,6 +51,14 @@ CONFIG = EnvironmentConfig(
     # Newest release tag (vX.Y); release candidates are excluded by the range.
     gitops=GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.RELEASES),
     # The workload every six hours, kept 30 days; a weekly whole-cluster backup kept a quarter.
-    storage=StorageConfig(log_retention_days=90, backup_retention_days=30, cluster_backup_retention_days=90),
+    storage=StorageConfig(
+        log_retention_days=90,
+        backup_retention_days=30,
+        cluster_backup_retention_days=90,
+        # Backups and states survive the region, and a deleted or compromised account role:
+        # the backup replica keeps each version 30 days whatever anyone asks.
+        replica_region="eu-west-1",
+        object_lock=ObjectLockConfig(mode=ObjectLockMode.COMPLIANCE, days=30),
+    ),
     tags={"project": "plato", "cost-center": "platform-prod"},
 )

@@ -13,6 +13,7 @@ from environments.model.config import (
     NetworkConfig,
     NodeGroupConfig,
     StateConfig,
+    StorageConfig,
     Tier,
 )
 
@@ -45,6 +46,7 @@ def base(**changes: Any) -> dict[str, Any]:
             vpc_cidr="10.40.0.0/16", az_count=3, interface_endpoints=(InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR)
         ),
         "cluster": cluster(),
+        "storage": StorageConfig(replica_region="eu-north-1"),
         "gitops": GitOpsConfig(repository_url="https://gitlab.com/plato/platform.git", channel=Channel.MAIN),
     }
     return {**fields, **changes}

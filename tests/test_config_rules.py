@@ -25,6 +25,7 @@ from environments.model.config import (
     KarpenterConfig,
     NatStrategy,
     NetworkConfig,
+    ObjectLockConfig,
     RetiringTargetGroup,
     StateConfig,
     StorageConfig,
@@ -582,6 +583,48 @@ CASES = [
         id="a negative whole-cluster backup retention",
     ),
     pytest.param(
+        lambda: StorageConfig(object_lock=ObjectLockConfig(days=3)),
+        "configuration: storage.object_lock: locks the backup replica, so it needs a replica_region",
+        id="object lock without a replica",
+    ),
+    pytest.param(
+        lambda: StorageConfig(backup_retention_days=14, replica_region="eu-north-1", object_lock=ObjectLockConfig(days=20)),
+        "configuration: storage.object_lock.days: must be between 1 and the longest backup retention (14 days), not 20: "
+        "a longer lock keeps backups Velero has already deleted",
+        id="an object lock longer than the backups are kept",
+    ),
+    pytest.param(
+        lambda: StorageConfig(replica_region="eu-north-1", object_lock={"mode": "LEGAL_HOLD", "days": 3}),
+        "configuration: storage.object_lock.mode: must be one of ObjectLockMode.GOVERNANCE, ObjectLockMode.COMPLIANCE, not the str 'LEGAL_HOLD'",
+        id="an object lock mode S3 does not have",
+    ),
+    pytest.param(
+        lambda: environment(storage=StorageConfig(replica_region="eu-west-9")),
+        "environment 'qa': storage.replica_region: 'eu-west-9' is not an AWS region (environments/model/facts/aws-regions.tsv)",
+        id="a replica region that does not exist",
+    ),
+    pytest.param(
+        lambda: environment(storage=StorageConfig(replica_region="eu-west-1")),
+        "environment 'qa': storage.replica_region: 'eu-west-1' is the environment's own region; a replica must survive its outage",
+        id="a replica in the environment's own region",
+    ),
+    pytest.param(
+        lambda: environment(storage=StorageConfig(replica_region="cn-north-1")),
+        "environment 'qa': storage.replica_region: 'cn-north-1' is in partition aws-cn, but region eu-west-1 is in aws",
+        id="a replica in another partition",
+    ),
+    pytest.param(
+        lambda: environment(tier=Tier.PRODUCTION, storage=StorageConfig()),
+        "environment 'qa': storage.replica_region: a production-tier environment keeps its backups and states in a second region; name one",
+        id="a production environment without a second region",
+    ),
+    pytest.param(
+        lambda: environment(state=StateConfig(bucket="plato-tfstate-qa-" + "x" * 40)),
+        "environment 'qa': storage.replica_region: the state replica bucket: "
+        f"'plato-tfstate-qa-{'x' * 40}-eu-north-1' is 68 characters long; S3 bucket names have 3 to 63",
+        id="a state bucket whose replica name is too long",
+    ),
+    pytest.param(
         lambda: EdgeConfig(access_log_retention_days=0),
         "configuration: edge.access_log_retention_days: must be between 1 and 3650 days, not 0",
         id="an access log retention out of range",
@@ -663,6 +706,7 @@ def test_a_region_of_another_partition_is_accepted_with_roles_of_that_partition(
         region="cn-north-1",
         deploy_role_arn=f"arn:aws-cn:iam::{ACCOUNT}:role/deploy",
         cluster=cluster(platform_admin_role_arns=(f"arn:aws-cn:iam::{ACCOUNT}:role/admin",)),
+        storage=StorageConfig(replica_region="cn-northwest-1"),
     )
     assert (china.partition, china.network.zones(china.region)) == ("aws-cn", ("cn-north-1a", "cn-north-1b", "cn-north-1d"))
 

@@ -138,6 +138,24 @@ def test_an_unpublished_image_tag_is_a_finding(facts: sources.Facts) -> None:
     assert report.findings == [f"db1: image redis:7.4.99-alpine is not a published tag ({facts.name})"]
 
 
+def test_an_image_counts_as_a_charts_own_only_at_the_tag_the_pinned_chart_ships(facts: sources.Facts) -> None:
+    vault = ChartPin(chart="vault", version=charts.VAULT.version, repository=charts.VAULT.repository, where="bootstrap")
+    shipped = ImagePin(repository="hashicorp/vault", tag="2.0.4", where="snapshot job")
+    other = ImagePin(repository="hashicorp/vault", tag="2.0.3", where="snapshot job")
+    report = checks.run(only(Inventory(charts=(), images=(), addons=(), kubernetes=()), charts=(vault,), images=(shipped, other)), facts)
+    assert "snapshot job: image hashicorp/vault:2.0.4 is the default image of the pinned chart vault " + charts.VAULT.version in report.notes
+    assert [f for f in report.findings if "hashicorp/vault" in f] == [
+        "snapshot job: image hashicorp/vault:2.0.3: the catalog has no tag table for image hashicorp/vault"
+    ]
+
+
+def test_an_aws_cli_tag_outside_the_projects_facts_is_a_finding(facts: sources.Facts) -> None:
+    known = ImagePin(repository="amazon/aws-cli", tag="2.36.7", where="snapshot job")
+    unknown = ImagePin(repository="amazon/aws-cli", tag="2.99.0", where="snapshot job")
+    report = checks.run(Inventory(charts=(), images=(known, unknown), addons=(), kubernetes=()), facts)
+    assert report.findings == [f"snapshot job: image amazon/aws-cli:2.99.0 is not a published tag ({facts.name})"]
+
+
 def test_a_bitnami_image_is_a_finding_whatever_its_tag(facts: sources.Facts) -> None:
     planted = ImagePin(repository="bitnamilegacy/kubectl", tag="1.33", where="velero hook")
     report = checks.run(Inventory(charts=(), images=(planted,), addons=(), kubernetes=()), facts)

@@ -52,8 +52,11 @@ def test_no_two_stacks_share_a_state(synth: Synth) -> None:
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
 def test_the_aws_provider_assumes_the_environment_role_and_tags_everything(synth: Synth, environments: Any, env_name: str) -> None:
     env = environments[env_name]
-    (aws,) = synth.stack(f"{env_name}-platform")["provider"]["aws"]
-    assert aws["region"] == env.region
+    aws, *replica = synth.stack(f"{env_name}-platform")["provider"]["aws"]
+    assert "alias" not in aws and aws["region"] == env.region
+    # The second region, where the environment names one, as the alias "replica" with the same role and tags.
+    assert [(r["alias"], r["region"]) for r in replica] == ([("replica", env.storage.replica_region)] if env.storage.replicated else [])
+    assert all(r["assume_role"][0]["role_arn"] == env.deploy_role_arn and r["default_tags"] == aws["default_tags"] for r in replica)
     assert aws["allowed_account_ids"] == [env.account_id]
     assert aws["assume_role"][0]["role_arn"] == env.deploy_role_arn
     tags = aws["default_tags"][0]["tags"]

@@ -42,8 +42,12 @@ VELERO = WorkloadIdentity("velero", "velero", "velero-server")
 VAULT = WorkloadIdentity("vault", "vault", "vault")
 EBS_CSI = WorkloadIdentity("ebs-csi", "kube-system", "ebs-csi-controller-sa")
 KARPENTER = WorkloadIdentity("karpenter", "kube-system", "karpenter")
+VAULT_SNAPSHOT = WorkloadIdentity("vault-snapshot", "vault", "vault-snapshot")
 
-WORKLOAD_IDENTITIES: tuple[WorkloadIdentity, ...] = (LOKI, EXTERNAL_DNS, VELERO, VAULT, EBS_CSI, KARPENTER)
+WORKLOAD_IDENTITIES: tuple[WorkloadIdentity, ...] = (LOKI, EXTERNAL_DNS, VELERO, VAULT, EBS_CSI, KARPENTER, VAULT_SNAPSHOT)
+
+#: Where Vault's raft snapshots go in the backup bucket (next to Velero's ``<cluster>/`` prefix).
+VAULT_SNAPSHOT_PREFIX = "vault-snapshots/"
 
 #: The ConfigMap (in ``flux-system``) that carries the contract into the GitOps tree.
 OUTPUTS_CONFIGMAP_NAMESPACE = "flux-system"
@@ -183,6 +187,7 @@ class PlatformContract:
     karpenter_memory_limit: str = _f(None, "KARPENTER_MEMORY_LIMIT", "Memory of all Karpenter nodes together, at most")
     karpenter_disruption_budget: str = _f(None, "KARPENTER_DISRUPTION_BUDGET", "Share of Karpenter's nodes it may disrupt at once")
     system_node_groups: str = _f(None, "SYSTEM_NODE_GROUPS", "JSON list of the managed node groups, where Karpenter itself runs")
+    vault_snapshot_prefix: str = _f(None, "VAULT_SNAPSHOT_PREFIX", "Key prefix of Vault's raft snapshots in the backup bucket")
     node_tags: str = _f(None, "NODE_TAGS", "JSON map of the tags of every node and volume (the provider's default_tags)")
 
     @classmethod
@@ -198,6 +203,7 @@ class PlatformContract:
             ingress_health_check_path=INGRESS_HEALTH_CHECK_PATH,
             loki_retention=hours(storage.log_retention_days),
             velero_backup_ttl=hours(storage.backup_retention_days),
+            vault_snapshot_prefix=VAULT_SNAPSHOT_PREFIX,
             velero_cluster_backup_ttl=hours(storage.cluster_backup_retention_days) if storage.cluster_backup_retention_days else None,
             developers_group=env.cluster.developers_group,
             git_repository_url=env.gitops.repository_url,

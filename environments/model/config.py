@@ -649,6 +649,25 @@ class EdgeConfig(Model):
 EXPIRY_MARGIN_DAYS = 7
 
 
+class ObjectLockMode(StrEnum):
+    """S3 Object Lock retention modes (``GOVERNANCE`` can be lifted with a permission, ``COMPLIANCE`` by nobody)."""
+
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+class ObjectLockConfig(Model):
+    """S3 Object Lock on the backup replica: every replicated version is kept at least ``days``,
+    whoever asks for its deletion."""
+
+    path: ClassVar[str] = "storage.object_lock"
+
+    mode: ObjectLockMode = ObjectLockMode.COMPLIANCE
+    """The retention mode. Default: ``COMPLIANCE`` (not even the root user can shorten it)."""
+    days: int
+    """Default retention of each replicated version, in days."""
+
+
 class StorageConfig(Model):
     """How long the platform keeps logs and backups. Each value is the one source of both the
     in-cluster retention (Loki, Velero Schedules) and the bucket's lifecycle expiry."""
@@ -662,6 +681,11 @@ class StorageConfig(Model):
     cluster_backup_retention_days: int = 0
     """Days Velero keeps each weekly whole-cluster backup; 0 means no whole-cluster Schedule.
     Default: none (the cluster is rebuilt from Git; the workload backup covers the volumes)."""
+    replica_region: str = ""
+    """A second region (same partition) that keeps replicas of the backup bucket and the state
+    bucket, each with its own KMS key. Default: none (production tiers must name one)."""
+    object_lock: ObjectLockConfig | None = None
+    """S3 Object Lock on the backup replica; needs ``replica_region``. Default: none."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -674,7 +698,22 @@ class StorageConfig(Model):
                 self.where("cluster_backup_retention_days"),
                 f"must be between 0 (off) and 3650 days, not {self.cluster_backup_retention_days}",
             )
+        lock = self.object_lock
+        if lock is not None:
+            if not self.replica_region:
+                raise ConfigError(self.where("object_lock"), "locks the backup replica, so it needs a replica_region")
+            longest = self.longest_backup_retention_days
+            if not 1 <= lock.days <= longest:
+                raise ConfigError(
+                    f"{self.where('object_lock')}.days",
+                    f"must be between 1 and the longest backup retention ({longest} days), not {lock.days}: "
+                    "a longer lock keeps backups Velero has already deleted",
+                )
         return self
+
+    @property
+    def replicated(self) -> bool:
+        return bool(self.replica_region)
 
     @property
     def log_bucket_expiry_days(self) -> int:
@@ -821,6 +860,20 @@ class EnvironmentConfig(Model):
             raise ConfigError("owner", rules.tag_value("owner", self.owner) or "must not be empty")
         if not _PROJECT.fullmatch(self.project):
             raise ConfigError("project", f"'{self.project}' must be 2-12 lower-case letters or digits, starting with a letter")
+        replica = self.storage.replica_region
+        if replica:
+            known = aws.regions().get(replica)
+            if known is None:
+                raise ConfigError("storage.replica_region", f"'{replica}' is not an AWS region (environments/model/facts/aws-regions.tsv)")
+            if replica == self.region:
+                raise ConfigError(
+                    "storage.replica_region", f"'{replica}' is the environment's own region; a replica must survive its outage"
+                )
+            if known.partition != region.partition:
+                raise ConfigError(
+                    "storage.replica_region",
+                    f"'{replica}' is in partition {known.partition}, but region {self.region} is in {region.partition}",
+                )
         waf = _WAF_ARN.fullmatch(self.edge.waf_web_acl_arn) if self.edge.waf_web_acl_arn else None
         if waf and (waf.group(1), waf.group(2), waf.group(3)) != (self.partition, self.region, self.account_id):
             raise ConfigError(
@@ -859,6 +912,11 @@ class EnvironmentConfig(Model):
             problem = rules.s3_bucket(self.bucket_name(purpose))
             if problem:
                 raise ConfigError("name", f"the {purpose} bucket: {problem}")
+        if self.storage.replicated:
+            for what, name in (("backup replica", self.backup_replica_bucket), ("state replica", self.state_replica_bucket)):
+                problem = rules.s3_bucket(name)
+                if problem:
+                    raise ConfigError("storage.replica_region", f"the {what} bucket: {problem}")
 
     def _tags(self) -> None:
         for key, value in self.tags.items():
@@ -924,6 +982,10 @@ class EnvironmentConfig(Model):
                 raise ConfigError(
                     "cluster.karpenter.capacity_types", "a production-tier environment needs on-demand capacity, not spot alone"
                 )
+            if not self.storage.replicated:
+                raise ConfigError(
+                    "storage.replica_region", "a production-tier environment keeps its backups and states in a second region; name one"
+                )
             if not {InterfaceEndpoint.ECR_API, InterfaceEndpoint.ECR_DKR} <= set(self.network.interface_endpoints):
                 raise ConfigError(
                     "network.interface_endpoints",
@@ -977,6 +1039,16 @@ class EnvironmentConfig(Model):
     def bucket_name(self, purpose: str) -> str:
         """A globally unique bucket name for ``purpose`` (``loki-chunks``, ``velero``, ...)."""
         return f"{self.name_prefix}-{purpose}-{self.account_id}"
+
+    @property
+    def backup_replica_bucket(self) -> str:
+        """The Velero bucket's replica in ``storage.replica_region``."""
+        return self.bucket_name(f"velero-{self.storage.replica_region}")
+
+    @property
+    def state_replica_bucket(self) -> str:
+        """The state bucket's replica in ``storage.replica_region``."""
+        return f"{self.state.bucket}-{self.storage.replica_region}"
 
     @property
     def partition(self) -> str:

@@ -206,7 +206,7 @@ def test_workload_roles_trust_only_pod_identity_for_this_cluster() -> None:
         assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}, name
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == "arn:aws:eks:eu-west-1:444455556666:cluster/plato-unit", name
     assert set(out.resources("aws_eks_pod_identity_association")) == {
-        f"ids_{c}-association" for c in ("loki", "vault", "external-dns", "velero", "karpenter")
+        f"ids_{c}-association" for c in ("loki", "vault", "external-dns", "velero", "karpenter", "vault-snapshot")
     }
 
 
@@ -292,3 +292,45 @@ def test_node_instances_volumes_and_interfaces_carry_the_cost_tags() -> None:
     specs = {spec["resource_type"]: spec["tags"] for spec in template["tag_specifications"]}
     assert set(specs) == {"instance", "volume", "network-interface"}
     assert all(spec == {**tags, "Name": "plato-unit-node"} for spec in specs.values())
+
+
+def test_the_vault_snapshot_role_reads_the_replica_only_when_there_is_one() -> None:
+    base = {
+        "cluster_name": "plato-unit",
+        "loki_bucket_arns": ("arn:aws:s3:::chunks", "arn:aws:s3:::ruler"),
+        "velero_bucket_arn": "arn:aws:s3:::velero",
+        "storage_key_arn": "arn:aws:kms:eu-west-1:444455556666:key/storage",
+        "hosted_zone_arn": "arn:aws:route53:::hostedzone/Z1",
+        "karpenter_queue_arn": QUEUE_ARN,
+        "karpenter_node_role_arn": NODE_ROLE_ARN,
+    }
+
+    def snapshot_policy(**changes: str) -> list[dict[str, object]]:
+        props = WorkloadIdentitiesProps(**{**base, **changes})  # type: ignore[arg-type]
+        out = synth(lambda s: WorkloadIdentities(s, "ids", deployment=DEPLOYMENT, props=props))
+        (document,) = [
+            policy(p["policy"])
+            for p in out.resources("aws_iam_role_policy").values()
+            if p["role"] == "${aws_iam_role.ids_vault-snapshot-role.id}"
+        ]
+        statements: list[dict[str, object]] = document["Statement"]
+        return statements
+
+    alone = snapshot_policy()
+    assert [s["Resource"] for s in alone] == [
+        "arn:aws:s3:::velero/vault-snapshots/*",
+        ["arn:aws:s3:::velero"],
+        "arn:aws:kms:eu-west-1:444455556666:key/storage",
+    ]
+    replicated = snapshot_policy(
+        backup_replica_bucket_arn="arn:aws:s3:::velero-copy",
+        backup_replica_key_arn="arn:aws:kms:eu-north-1:444455556666:key/copy",
+        backup_replica_region="eu-north-1",
+    )
+    assert [s["Resource"] for s in replicated] == [
+        "arn:aws:s3:::velero/vault-snapshots/*",
+        ["arn:aws:s3:::velero", "arn:aws:s3:::velero-copy"],
+        "arn:aws:s3:::velero-copy/vault-snapshots/*",
+        "arn:aws:kms:eu-north-1:444455556666:key/copy",
+        "arn:aws:kms:eu-west-1:444455556666:key/storage",
+    ]

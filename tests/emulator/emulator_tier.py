@@ -22,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from environments import REGISTRY
+from environments import REGISTRY, load_environments
 from tools.emulator import (
     DUMMY_CREDENTIAL,
     EmulatedStack,
@@ -40,7 +40,7 @@ REGION = "eu-central-1"
 ENVIRONMENTS = REGISTRY
 DEFAULT_ACCOUNT = "123456789012"  # moto's own account: nothing may land there
 
-PHASES = ("server", "states", "init", "accounts", "plans", "apply", "replan", "lock", "destroy", "stop")
+PHASES = ("server", "states", "init", "accounts", "plans", "apply", "replan", "lock", "restore", "destroy", "stop")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,12 @@ class Tier:
     state_version_after_lock: str = ""
     unlock: TerraformResult | None = None
     lock_object_after_unlock: bool = True
+    replication: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replicated_by_emulator: bool | None = None
+    state_before_disaster: bytes | None = None
+    versions_after_disaster: list[Any] = field(default_factory=list)
+    state_after_restore: bytes | None = None
+    restore_plan: Plan | None = None
     dev_destroy: TerraformResult | None = None
     dev_state_after_destroy: list[str] = field(default_factory=list)
     server_pid: int = 0
@@ -137,12 +143,12 @@ class Tier:
 
     # --- AWS clients on the emulator ----------------------------------------------------
 
-    def client(self, service: str, account: Account | None = None) -> Any:
+    def client(self, service: str, account: Account | None = None, region: str = REGION) -> Any:
         assert self.server is not None
         config = Config(proxies={}, retries={"max_attempts": 2})  # loopback only, never an environment proxy
         base: dict[str, Any] = {
             "endpoint_url": self.server.url,
-            "region_name": REGION,
+            "region_name": region,
             "config": config,
             "aws_access_key_id": DUMMY_CREDENTIAL,
             "aws_secret_access_key": DUMMY_CREDENTIAL,
@@ -275,6 +281,36 @@ class Tier:
             self.lock_object_after_unlock = True
         except ClientError:
             self.lock_object_after_unlock = False
+
+    def _phase_restore(self) -> None:
+        """The restore rehearsal (docs/runbooks/restore.md, "State"): dev's state lost in its
+        bucket, brought back from the replica, re-planned."""
+        (env,) = load_environments(["dev"])
+        account, dev = self.accounts["dev"], self.platforms["dev"]
+        s3 = self.client("s3", account)
+        replica_s3 = self.client("s3", account, region=env.storage.replica_region)
+        for bucket in (account.bucket, env.bucket_name("velero")):
+            self.replication[bucket] = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        replica = env.state_replica_bucket
+        listed = replica_s3.list_objects_v2(Bucket=replica).get("Contents", [])
+        self.replicated_by_emulator = any(o["Key"] == account.state_key for o in listed)
+        self.state_before_disaster = self.state_object(account)
+        assert self.state_before_disaster is not None
+        if not self.replicated_by_emulator:
+            # moto keeps the rule but copies nothing: put the copy S3 replication would have made.
+            replica_s3.put_object(Bucket=replica, Key=account.state_key, Body=self.state_before_disaster)
+        # The mistake: every version of the state deleted for good in the source bucket.
+        for version, *_ in self.versions(account).get(account.state_key, []):
+            s3.delete_object(Bucket=account.bucket, Key=account.state_key, VersionId=version)
+        self.versions_after_disaster = self.versions(account).get(account.state_key, [])
+        # The restore: copy the replica's newest version back (aws s3 cp s3://<replica>/<key> s3://<bucket>/<key>).
+        s3.copy_object(Bucket=account.bucket, Key=account.state_key, CopySource={"Bucket": replica, "Key": account.state_key})
+        self.state_after_restore = self.state_object(account)
+        dev.neutralize_quirks(self.replans[-1].ignored)
+        try:
+            self.restore_plan = dev.plan(everything=False, detailed=True, name="after-restore")
+        finally:
+            dev.neutralize_quirks(None)
 
     def _phase_destroy(self) -> None:
         dev = self.platforms["dev"]

@@ -44,7 +44,18 @@ def test_every_pod_identity_service_account_of_the_contract_is_accounted_for() -
     # Vault is installed by Terraform and the EBS CSI driver is an EKS add-on; every other
     # identity must be created by this tree.
     outside_the_tree = {contract.VAULT, contract.EBS_CSI}
-    assert set(contract.WORKLOAD_IDENTITIES) == set(POD_IDENTITY_RELEASES) | outside_the_tree
+    assert set(contract.WORKLOAD_IDENTITIES) == set(POD_IDENTITY_RELEASES) | outside_the_tree | set(MANIFEST_IDENTITIES)
+
+
+#: Identities whose service account is a plain manifest of the tree, not a chart's.
+MANIFEST_IDENTITIES = (contract.VAULT_SNAPSHOT,)
+
+
+@pytest.mark.parametrize("identity", MANIFEST_IDENTITIES, ids=lambda i: i.component)
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_tree_creates_the_service_accounts_of_its_own_workloads_that_terraform_grants_aws_roles(env: str, identity: Any) -> None:
+    account = tree_of(env).one("ServiceAccount", identity.service_account, identity.namespace)
+    assert "eks.amazonaws.com/role-arn" not in (account["metadata"].get("annotations") or {})
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

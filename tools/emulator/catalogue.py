@@ -133,6 +133,12 @@ EMULATOR_QUIRKS: Final[tuple[Quirk, ...]] = (
         "moto reports the template's own tags (the provider's default_tags) back as a tag specification of type \"launch-template\"",
     ),
     Quirk(
+        "aws_s3_bucket_replication_configuration",
+        "rule",
+        "moto stores a replication rule without its SourceSelectionCriteria (sse_kms_encrypted_objects) and reports "
+        "DeleteMarkerReplication as Disabled; it replicates no object either",
+    ),
+    Quirk(
         "aws_vpc_security_group_ingress_rule",
         "description",
         "moto returns a rule's description only for CIDR rules, not for rules that reference another security group",

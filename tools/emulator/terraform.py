@@ -163,7 +163,10 @@ class EmulatedStack:
 
     def __post_init__(self) -> None:
         self.config = json.loads((self.path / "cdk.tf.json").read_text())
-        _write_json(self.path / PROVIDER_OVERRIDE_FILE, {"provider": {"aws": PROVIDER_KNOBS}})
+        # Override blocks match providers by alias: one per AWS provider of the stack.
+        aliases = [p.get("alias") for p in self.config.get("provider", {}).get("aws", [])] or [None]
+        blocks = [{**({"alias": alias} if alias else {}), **PROVIDER_KNOBS} for alias in aliases]
+        _write_json(self.path / PROVIDER_OVERRIDE_FILE, {"provider": {"aws": blocks}})
 
     @property
     def name(self) -> str:

@@ -82,11 +82,32 @@ def check_addon(addon: str, kubernetes_version: str, version: str, where: str, s
         report.findings.append(f"{where}: {addon} {version} is not published for Kubernetes {kubernetes_version} ({source.name})")
 
 
-def check_image(pin: ImagePin, source: Facts, report: Report) -> None:
+def chart_images(charts: Sequence[ChartPin], source: Facts) -> dict[tuple[str, str], str]:
+    """(repository, tag) -> chart: the images the pinned charts' own values.yaml default to.
+    Such an image is released with the chart release, so a manifest that runs the same binary
+    (Vault's CLI in the snapshot job) is checked against the chart, not a tag table."""
+    from tools.pins.inventory import _value_images
+
+    shipped: dict[tuple[str, str], str] = {}
+    for chart in charts:
+        try:
+            files = source.chart_files(chart.chart, chart.version, chart.repository)
+        except SourceError:
+            continue  # the chart's own check reports it
+        for image in _value_images(files.values, chart.ref):
+            shipped.setdefault((image.repository, image.tag), chart.ref)
+    return shipped
+
+
+def check_image(pin: ImagePin, source: Facts, report: Report, shipped: dict[tuple[str, str], str] | None = None) -> None:
     if any(pin.repository == own or pin.repository.startswith(own) for own in OWN_IMAGES):
         return
     if "bitnami" in pin.repository:
         report.findings.append(f"{pin.where}: {pin.ref} is a Bitnami image; their free images are frozen (bitnamilegacy)")
+        return
+    chart = (shipped or {}).get((pin.repository, pin.tag))
+    if chart is not None:
+        report.notes.append(f"{pin.where}: image {pin.ref} is the default image of the pinned chart {chart}")
         return
     if pin.tag not in source.image_tags(pin.repository):
         report.findings.append(f"{pin.where}: image {pin.ref} is not a published tag ({source.name})")
@@ -118,8 +139,9 @@ def run(inventory: Inventory, source: Facts, *, addons_from_source: bool = True)
             check_addon, addon.addon, addon.kubernetes_version, addon.version, addon.where, source if addons_from_source else None, report
         )
         _guard(report, f"{addon.where}: {addon.addon}", action)
+    shipped = chart_images(inventory.charts, source)
     for image in inventory.images:
-        _guard(report, f"{image.where}: image {image.ref}", functools.partial(check_image, image, source, report))
+        _guard(report, f"{image.where}: image {image.ref}", functools.partial(check_image, image, source, report, shipped))
     for git in inventory.git:
         _guard(report, f"{git.where}: {git.ref}", functools.partial(check_git, git, source, report))
     check_ami(report, inventory.kubernetes)

@@ -89,6 +89,12 @@ CATALOG_IMAGES: Mapping[str, str] = {
     "jaegertracing/jaeger": "jaeger.tsv",
     "velero/velero-plugin-for-aws": "velero-plugin-for-aws.tsv",
 }
+#: Images the shared catalog does not cover: the project's own tag facts (tools/pins/facts),
+#: each row naming the upstream release tag it was read from; the registries source (CI job
+#: pins:registries) confirms them against the registry itself.
+PROJECT_IMAGES: Mapping[str, Path] = {
+    "amazon/aws-cli": Path(__file__).resolve().parent / "facts" / "aws-cli.tsv",
+}
 _VERSION_ROW = re.compile(r"^v?\d+\.\d+(\.\d+)?([-.][\w.-]+)?$")
 
 
@@ -164,6 +170,8 @@ class CatalogSource:
 
     def image_tags(self, repository: str) -> set[str]:
         table = CATALOG_IMAGES.get(repository)
+        if table is None and repository in PROJECT_IMAGES:
+            return {row["tag"].strip() for row in _tsv(PROJECT_IMAGES[repository]) if _VERSION_ROW.match(row["tag"].strip())}
         if table is None:
             raise SourceError(f"the catalog has no tag table for image {repository}")
         tags: set[str] = set()

@@ -22,7 +22,18 @@ from constructs import Construct
 
 from platform_constructs.cluster.karpenter import controller_policies
 from platform_constructs.context import Deployment
-from platform_constructs.contract import EBS_CSI, EXTERNAL_DNS, KARPENTER, LOKI, VAULT, VELERO, WorkloadIdentity, workload_role_name
+from platform_constructs.contract import (
+    EBS_CSI,
+    EXTERNAL_DNS,
+    KARPENTER,
+    LOKI,
+    VAULT,
+    VAULT_SNAPSHOT,
+    VAULT_SNAPSHOT_PREFIX,
+    VELERO,
+    WorkloadIdentity,
+    workload_role_name,
+)
 from platform_constructs.encryption.kms import customer_managed_key
 
 
@@ -38,6 +49,12 @@ class WorkloadIdentitiesProps:
     """Velero's backup bucket."""
     storage_key_arn: str
     """KMS key of those buckets."""
+    backup_replica_bucket_arn: str = ""
+    """The backup bucket's replica, which the snapshot job may read for a restore. Default: none."""
+    backup_replica_key_arn: str = ""
+    """The replica's KMS key. Default: none."""
+    backup_replica_region: str = ""
+    """The replica's region. Default: none."""
     hosted_zone_arn: str
     """The only zone external-dns may change."""
     karpenter_queue_arn: str
@@ -148,6 +165,38 @@ class WorkloadIdentities(Construct):
                     ["ec2:DeleteSnapshot"],
                     f"{ec2}::snapshot/*",
                     Condition={"StringLike": {"aws:ResourceTag/velero.io/backup": "*"}},
+                ),
+            ],
+        )
+
+        # Vault's snapshot job: write and read back its own prefix, never delete (expiry is the
+        # bucket's lifecycle), and use the storage key only through S3.
+        self._role(
+            VAULT_SNAPSHOT,
+            [
+                _statement(["s3:PutObject", "s3:GetObject"], f"{p.velero_bucket_arn}/{VAULT_SNAPSHOT_PREFIX}*"),
+                # A restore lists and reads the snapshots, in the replica too where there is one.
+                _statement(
+                    ["s3:ListBucket"],
+                    [arn for arn in (p.velero_bucket_arn, p.backup_replica_bucket_arn) if arn],
+                    Condition={"StringLike": {"s3:prefix": f"{VAULT_SNAPSHOT_PREFIX}*"}},
+                ),
+                *(
+                    [
+                        _statement(["s3:GetObject"], f"{p.backup_replica_bucket_arn}/{VAULT_SNAPSHOT_PREFIX}*"),
+                        _statement(
+                            ["kms:Decrypt"],
+                            p.backup_replica_key_arn,
+                            Condition={"StringEquals": {"kms:ViaService": f"s3.{p.backup_replica_region}.amazonaws.com"}},
+                        ),
+                    ]
+                    if p.backup_replica_bucket_arn
+                    else []
+                ),
+                _statement(
+                    ["kms:GenerateDataKey", "kms:Decrypt"],
+                    p.storage_key_arn,
+                    Condition={"StringEquals": {"kms:ViaService": f"s3.{d.region}.amazonaws.com"}},
                 ),
             ],
         )

@@ -19,10 +19,10 @@ from platform_constructs.edge.edge import Edge, EdgeProps
 from platform_constructs.edge.load_balancer import RetiringTarget
 from platform_constructs.encryption.log_key import LogEncryptionKey
 from platform_constructs.network.vpc import Network, NetworkProps
-from platform_constructs.stacks.aws_provider import environment_aws_provider
+from platform_constructs.stacks.aws_provider import environment_aws_provider, replica_aws_provider
 from platform_constructs.stacks.backend import use_environment_state
 from platform_constructs.stacks.base import EnvironmentStack
-from platform_constructs.storage.storage import Storage, StorageProps
+from platform_constructs.storage.storage import BackupReplicaProps, Storage, StorageProps
 
 
 class PlatformStack(EnvironmentStack):
@@ -38,6 +38,7 @@ class PlatformStack(EnvironmentStack):
         self.deployment = d = Deployment.of(env)
         use_environment_state(self, env, "platform")
         environment_aws_provider(self, env, "platform")
+        self.replica_provider = replica_aws_provider(self, env, "platform") if env.storage.replicated else None
         self.log_key = LogEncryptionKey(self, "log-key", deployment=d)
         self.network = Network(self, "network", deployment=d, props=self._network_props())
         self.zone = HostedZone(
@@ -55,6 +56,9 @@ class PlatformStack(EnvironmentStack):
                 cluster_name=self.cluster.handle.name,
                 loki_bucket_arns=(self.storage.loki_chunks.arn, self.storage.loki_ruler.arn),
                 velero_bucket_arn=self.storage.velero.arn,
+                backup_replica_bucket_arn=self.storage.velero_replica.replica.arn if self.storage.velero_replica else "",
+                backup_replica_key_arn=str(self.storage.velero_replica.key.arn) if self.storage.velero_replica else "",
+                backup_replica_region=env.storage.replica_region,
                 storage_key_arn=self.storage.key_arn,
                 hosted_zone_arn=self.zone.zone_arn,
                 karpenter_queue_arn=self.cluster.karpenter.queue.arn,
@@ -94,9 +98,20 @@ class PlatformStack(EnvironmentStack):
             access_log_bucket=env.bucket_name("access-logs"),
             loki_role_arn=self._role_arn(contract.LOKI),
             velero_role_arn=self._role_arn(contract.VELERO),
+            vault_snapshot_role_arn=self._role_arn(contract.VAULT_SNAPSHOT),
+            vault_snapshot_prefix=contract.VAULT_SNAPSHOT_PREFIX,
+            vault_snapshot_expiry_days=env.storage.backup_retention_days,
             log_expiry_days=env.storage.log_bucket_expiry_days,
             backup_expiry_days=env.storage.backup_bucket_expiry_days,
             access_log_retention_days=env.edge.access_log_retention_days,
+            backup_replica=None
+            if self.replica_provider is None
+            else BackupReplicaProps(
+                bucket_name=env.backup_replica_bucket,
+                region=env.storage.replica_region,
+                provider=self.replica_provider,
+                object_lock=None if env.storage.object_lock is None else (env.storage.object_lock.mode.value, env.storage.object_lock.days),
+            ),
         )
 
     def _edge_props(self) -> EdgeProps:

@@ -15,8 +15,9 @@ from constructs import Construct
 from environments.model import EnvironmentConfig
 from platform_constructs.context import Deployment
 from platform_constructs.encryption.kms import customer_managed_key
-from platform_constructs.stacks.aws_provider import environment_aws_provider
+from platform_constructs.stacks.aws_provider import environment_aws_provider, replica_aws_provider
 from platform_constructs.stacks.base import EnvironmentStack
+from platform_constructs.storage.replication import BucketReplica, ReplicaProps
 from platform_constructs.storage.secure_bucket import SecureBucket, SecureBucketProps
 
 #: Where the state-bucket stacks keep their local state, relative to the repository root.
@@ -31,10 +32,11 @@ class StateBucketStack(EnvironmentStack):
         super().__init__(scope, f"{env.name}-state")
         LocalBackend(self, path=str(_REPO_ROOT / LOCAL_STATE_DIR / f"{env.name}-state.tfstate"))
         environment_aws_provider(self, env, "state")
+        deployment = Deployment.of(env)
         key = customer_managed_key(
             self,
             "state-key",
-            deployment=Deployment.of(env),
+            deployment=deployment,
             alias=f"{env.name_prefix}-tfstate",
             description=f"{env.name_prefix}: Terraform state",
         )
@@ -48,7 +50,11 @@ class StateBucketStack(EnvironmentStack):
                 keep_noncurrent_versions=20,
                 prevent_destroy=env.prevent_destroy,
                 checkov_skips={
-                    "CKV_AWS_144": "versioning keeps every revision of every state; a replica bucket in a second region would need a state of its own",
+                    **(
+                        {}
+                        if env.storage.replicated
+                        else {"CKV_AWS_144": "versioning keeps every revision of every state; this environment names no replica_region"}
+                    ),
                     "CKV_AWS_18": "only the deploy role reaches this bucket and every write is a new version; an access-log bucket would need a state of its own",
                     "CKV2_AWS_62": "nothing consumes notifications of state writes",
                 },
@@ -56,3 +62,21 @@ class StateBucketStack(EnvironmentStack):
         )
         TerraformOutput(self, "state_bucket", value=bucket.name)
         TerraformOutput(self, "state_kms_key_arn", value=key.arn)
+        if env.storage.replicated:
+            replica = BucketReplica(
+                self,
+                "tfstate-replica",
+                deployment=deployment,
+                props=ReplicaProps(
+                    source=bucket,
+                    source_key_arn=key.arn,
+                    replica_bucket_name=env.state_replica_bucket,
+                    replica_region=env.storage.replica_region,
+                    replica_provider=replica_aws_provider(self, env, "state"),
+                    purpose="Terraform state",
+                    noncurrent_expire_after_days=90,
+                    keep_noncurrent_versions=20,
+                    reader_arns=[env.deploy_role_arn],
+                ),
+            )
+            TerraformOutput(self, "state_replica_bucket", value=replica.name)

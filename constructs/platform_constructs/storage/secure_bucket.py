@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -18,6 +18,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -54,6 +59,9 @@ class SecureBucketProps:
     """Delete overwritten/deleted versions after this many days. Default: 30."""
     keep_noncurrent_versions: int = 0
     """Keep at least this many old versions regardless of age. Default: none kept."""
+    prefix_expirations: Mapping[str, int] = field(default_factory=dict)
+    """Key prefix -> days after which its current objects expire (sooner than
+    ``expire_after_days``: S3 applies the shortest matching rule). Default: none."""
     data_access_principal_arns: Sequence[str] = ()
     """If set, only these IAM principals may read, write or delete objects (management
     actions stay with the account's administrators and the deploy role). Default: IAM decides."""
@@ -68,6 +76,19 @@ class SecureBucketProps:
     """Refuse ``terraform destroy`` of the bucket. Default: refused."""
     checkov_skips: dict[str, str] = field(default_factory=dict)
     """checkov check id -> written reason, for checks this bucket deliberately fails."""
+    provider: TerraformProvider | None = None
+    """The AWS provider (region) of every resource of the bucket. Default: the stack's."""
+    object_lock: tuple[str, int] | None = None
+    """S3 Object Lock default retention as (mode, days); only at creation. Default: none."""
+
+    def __post_init__(self) -> None:
+        if self.object_lock is not None:
+            mode, days = self.object_lock
+            if mode not in ("GOVERNANCE", "COMPLIANCE") or days < 1:
+                raise ValueError(f"object_lock {self.object_lock!r}: mode GOVERNANCE or COMPLIANCE, at least 1 day")
+        for prefix, days in self.prefix_expirations.items():
+            if not prefix.endswith("/") or days < 1:
+                raise ValueError(f"prefix_expirations {prefix!r}: a prefix ending in '/', expiring after at least 1 day")
 
 
 class SecureBucket(Construct):
@@ -80,27 +101,54 @@ class SecureBucket(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: SecureBucketProps) -> None:
         super().__init__(scope, id)
-        p = props
+        self.props = p = props
+        self.provider = provider = p.provider
         self.bucket = S3Bucket(
-            self, "bucket", bucket=p.bucket_name, lifecycle=TerraformResourceLifecycle(prevent_destroy=p.prevent_destroy)
+            self,
+            "bucket",
+            provider=provider,
+            bucket=p.bucket_name,
+            object_lock_enabled=True if p.object_lock else None,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=p.prevent_destroy),
         )
         for check_id, reason in sorted(p.checkov_skips.items()):
             skip_check(self.bucket, check_id, reason)
         S3BucketOwnershipControls(
-            self, "ownership", bucket=self.bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+            self,
+            "ownership",
+            provider=provider,
+            bucket=self.bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         S3BucketPublicAccessBlock(
             self,
             "public-access-block",
+            provider=provider,
             bucket=self.bucket.id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketVersioningA(
-            self, "versioning", bucket=self.bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
+        self.versioning = S3BucketVersioningA(
+            self,
+            "versioning",
+            provider=provider,
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
+        if p.object_lock:
+            mode, days = p.object_lock
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object-lock",
+                provider=provider,
+                bucket=self.bucket.id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode=mode, days=days)
+                ),
+                depends_on=[self.versioning],
+            )
         self._encryption(p)
         self._lifecycle(p)
         self.logging: S3BucketLoggingA | None = None
@@ -108,6 +156,7 @@ class SecureBucket(Construct):
             self.logging = S3BucketLoggingA(
                 self,
                 "access-logging",
+                provider=provider,
                 bucket=self.bucket.id,
                 target_bucket=p.access_log_bucket,
                 target_prefix=f"s3/{p.bucket_name}/",
@@ -126,6 +175,7 @@ class SecureBucket(Construct):
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
+            provider=self.provider,
             bucket=self.bucket.id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
@@ -148,7 +198,20 @@ class SecureBucket(Construct):
             abort_incomplete_multipart_upload=[S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)],
         )
         self.lifecycle_rule = rule
-        S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=[rule])
+        rules = [rule]
+        for prefix, days in sorted(p.prefix_expirations.items()):
+            rules.append(
+                S3BucketLifecycleConfigurationRule(
+                    id=f"expire-{prefix.strip('/').replace('/', '-')}",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=prefix)],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=p.noncurrent_expire_after_days)
+                    ],
+                )
+            )
+        S3BucketLifecycleConfiguration(self, "lifecycle", provider=self.provider, bucket=self.bucket.id, rule=rules)
 
     def _policy(self, p: SecureBucketProps) -> None:
         statements: list[dict[str, Any]] = [
@@ -174,7 +237,9 @@ class SecureBucket(Construct):
             )
         statements.extend(p.extra_policy_statements)
         self.policy_document = {"Version": "2012-10-17", "Statement": statements}
-        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=json.dumps(self.policy_document, sort_keys=True))
+        self.policy = S3BucketPolicy(
+            self, "policy", provider=self.provider, bucket=self.bucket.id, policy=json.dumps(self.policy_document, sort_keys=True)
+        )
 
     @property
     def name(self) -> str:
