@@ -141,12 +141,16 @@ def test_an_unpublished_image_tag_is_a_finding(facts: sources.Facts) -> None:
 def test_an_image_counts_as_a_charts_own_only_at_the_tag_the_pinned_chart_ships(facts: sources.Facts) -> None:
     vault = ChartPin(chart="vault", version=charts.VAULT.version, repository=charts.VAULT.repository, where="bootstrap")
     shipped = ImagePin(repository="hashicorp/vault", tag="2.0.4", where="snapshot job")
-    other = ImagePin(repository="hashicorp/vault", tag="2.0.3", where="snapshot job")
-    report = checks.run(only(Inventory(charts=(), images=(), addons=(), kubernetes=()), charts=(vault,), images=(shipped, other)), facts)
-    assert "snapshot job: image hashicorp/vault:2.0.4 is the default image of the pinned chart vault " + charts.VAULT.version in report.notes
-    assert [f for f in report.findings if "hashicorp/vault" in f] == [
-        "snapshot job: image hashicorp/vault:2.0.3: the catalog has no tag table for image hashicorp/vault"
-    ]
+    unreleased = ImagePin(repository="hashicorp/vault", tag="2.0.99", where="snapshot job")
+    report = checks.run(
+        only(Inventory(charts=(), images=(), addons=(), kubernetes=()), charts=(vault,), images=(shipped, unreleased)), facts
+    )
+    assert (
+        "snapshot job: image hashicorp/vault:2.0.4 is the default image of the pinned chart vault " + charts.VAULT.version in report.notes
+    )
+    # The other tag is checked like any image: the catalog has no table for it, a registry no such tag.
+    (finding,) = [f for f in report.findings if "hashicorp/vault" in f]
+    assert finding.startswith("snapshot job: image hashicorp/vault:2.0.99")
 
 
 def test_an_aws_cli_tag_outside_the_projects_facts_is_a_finding(facts: sources.Facts) -> None:
@@ -288,6 +292,25 @@ def test_the_registries_refuse_each_planted_bad_pin(registries: World) -> None:
     )
     report = checks.run(standin_inventory(values={"replica": 2}), sources.RegistrySource())
     assert report.findings == ["gitops: demo: values key replica is unknown to chart demo 1.1.0"]
+
+
+def test_the_registries_check_the_aws_cli_tag_and_take_a_charts_default_image_only_at_its_tag(registries: World) -> None:
+    registries.add_image_tags("registry-1.docker.io", "amazon/aws-cli", ["2.36.7"])
+    demo = standin_inventory().charts[0]
+    images = (
+        ImagePin("amazon/aws-cli", "2.36.7", "job"),
+        ImagePin("amazon/aws-cli", "2.99.0", "job"),
+        ImagePin("standin.example/team/app", "1.1", "job"),
+        ImagePin("standin.example/team/app", "9.9", "job"),
+    )
+    report = checks.run(
+        only(Inventory(charts=(), images=(), addons=(), kubernetes=()), charts=(demo,), images=images), sources.RegistrySource()
+    )
+    assert sorted(report.findings) == [
+        "job: image amazon/aws-cli:2.99.0 is not a published tag (registries)",
+        "job: image standin.example/team/app:9.9 is not a published tag (registries)",
+    ]
+    assert "job: image standin.example/team/app:1.1 is the default image of the pinned chart demo 1.1.0" in report.notes
 
 
 def test_helm_renders_a_pinned_chart_from_its_repository_with_the_values(registries: World, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from environments.model import EnvironmentConfig
+from environments.model.config import KARPENTER_CONTROLLER_REPLICAS
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,9 @@ class PlatformContract:
     image_registry: str = _f(None, "IMAGE_REGISTRY", "The registry host of the pull credentials")
     karpenter_queue: str = _f("karpenter_queue", "KARPENTER_QUEUE", "Karpenter's interruption queue")
     karpenter_node_role: str = _f("karpenter_node_role", "KARPENTER_NODE_ROLE", "IAM role of the nodes Karpenter launches")
+    karpenter_replicas: str = _f(
+        None, "KARPENTER_REPLICAS", "Karpenter's controller replicas (the node groups keep at least as many nodes)"
+    )
     karpenter_ami_alias: str = _f(None, "KARPENTER_AMI_ALIAS", "The node AMI release as Karpenter's alias (the node groups' release)")
     karpenter_capacity_types: str = _f(None, "KARPENTER_CAPACITY_TYPES", "JSON list of the capacity types Karpenter may buy")
     karpenter_cpu_limit: str = _f(None, "KARPENTER_CPU_LIMIT", "vCPUs of all Karpenter nodes together, at most")
@@ -212,6 +216,7 @@ class PlatformContract:
             image_registry=env.gitops.image_registry,
             karpenter_queue=env.karpenter_queue_name,
             karpenter_node_role=env.karpenter_node_role_name,
+            karpenter_replicas=str(KARPENTER_CONTROLLER_REPLICAS),
             karpenter_ami_alias=env.cluster.karpenter_ami_alias,
             karpenter_capacity_types=json.dumps([c.karpenter for c in karpenter.capacity_types]),
             karpenter_cpu_limit=str(karpenter.cpu_limit),

@@ -305,7 +305,9 @@ def test_the_vault_snapshot_role_reads_the_replica_only_when_there_is_one() -> N
         "karpenter_node_role_arn": NODE_ROLE_ARN,
     }
 
-    def snapshot_policy(**changes: str) -> list[dict[str, object]]:
+    from platform_constructs.storage.replication import ReplicaHandle
+
+    def snapshot_policy(**changes: object) -> list[dict[str, object]]:
         props = WorkloadIdentitiesProps(**{**base, **changes})  # type: ignore[arg-type]
         out = synth(lambda s: WorkloadIdentities(s, "ids", deployment=DEPLOYMENT, props=props))
         (document,) = [
@@ -323,9 +325,9 @@ def test_the_vault_snapshot_role_reads_the_replica_only_when_there_is_one() -> N
         "arn:aws:kms:eu-west-1:444455556666:key/storage",
     ]
     replicated = snapshot_policy(
-        backup_replica_bucket_arn="arn:aws:s3:::velero-copy",
-        backup_replica_key_arn="arn:aws:kms:eu-north-1:444455556666:key/copy",
-        backup_replica_region="eu-north-1",
+        backup_replica=ReplicaHandle(
+            bucket_arn="arn:aws:s3:::velero-copy", key_arn="arn:aws:kms:eu-north-1:444455556666:key/copy", region="eu-north-1"
+        )
     )
     assert [s["Resource"] for s in replicated] == [
         "arn:aws:s3:::velero/vault-snapshots/*",

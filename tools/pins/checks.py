@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from environments.model import eks
-from tools.pins.inventory import ChartPin, GitPin, ImagePin, Inventory, bitnami_references
+from tools.pins.inventory import ChartPin, GitPin, ImagePin, Inventory, bitnami_references, value_images
 from tools.pins.sources import ChartFiles, Facts, SourceError
 from tools.pins.values import VALUES_STAND_INS, unknown_keys
 
@@ -86,15 +86,13 @@ def chart_images(charts: Sequence[ChartPin], source: Facts) -> dict[tuple[str, s
     """(repository, tag) -> chart: the images the pinned charts' own values.yaml default to.
     Such an image is released with the chart release, so a manifest that runs the same binary
     (Vault's CLI in the snapshot job) is checked against the chart, not a tag table."""
-    from tools.pins.inventory import _value_images
-
     shipped: dict[tuple[str, str], str] = {}
     for chart in charts:
         try:
             files = source.chart_files(chart.chart, chart.version, chart.repository)
         except SourceError:
             continue  # the chart's own check reports it
-        for image in _value_images(files.values, chart.ref):
+        for image in value_images(files.values, chart.ref):
             shipped.setdefault((image.repository, image.tag), chart.ref)
     return shipped
 

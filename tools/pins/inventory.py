@@ -114,7 +114,7 @@ def parse_image(reference: str, where: str) -> ImagePin | None:
     return ImagePin(repository=repository, tag=tag, where=where)
 
 
-def _value_images(values: Any, where: str) -> Iterator[ImagePin]:
+def value_images(values: Any, where: str) -> Iterator[ImagePin]:
     """Images set in chart values: ``image: repo:tag`` or ``image: {repository, tag}``."""
     if isinstance(values, dict):
         for key, value in values.items():
@@ -129,10 +129,10 @@ def _value_images(values: Any, where: str) -> Iterator[ImagePin]:
                 if pin:
                     yield pin
             else:
-                yield from _value_images(value, where)
+                yield from value_images(value, where)
     elif isinstance(values, list):
         for item in values:
-            yield from _value_images(item, where)
+            yield from value_images(item, where)
 
 
 def _pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -220,7 +220,7 @@ def gitops_pins(environments: Sequence[EnvironmentConfig]) -> tuple[list[ChartPi
                 key = _source_of(obj, sources)
                 charts.setdefault(key, []).append(obj["spec"].get("values") or {})
                 where.setdefault(key, label)
-                images.extend(_value_images(obj["spec"].get("values") or {}, label))
+                images.extend(value_images(obj["spec"].get("values") or {}, label))
             elif obj["kind"] in WORKLOAD_KINDS:
                 images.extend(_workload_images(obj, label))
         images.extend(release_images(env))
@@ -264,7 +264,7 @@ def bootstrap_pins(synth_dir: Path, environments: Sequence[EnvironmentConfig]) -
             label = f"{env.name}-bootstrap: helm_release.{address}"
             charts.setdefault(key, []).append(values)
             where.setdefault(key, label)
-            images.extend(_value_images(values, label))
+            images.extend(value_images(values, label))
     pins = [ChartPin(chart=c, version=v, repository=r, where=where[(c, v, r)], values=tuple(vals)) for (c, v, r), vals in charts.items()]
     return pins, images
 

@@ -35,6 +35,7 @@ from platform_constructs.contract import (
     workload_role_name,
 )
 from platform_constructs.encryption.kms import customer_managed_key
+from platform_constructs.storage.replication import ReplicaHandle
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,12 +50,8 @@ class WorkloadIdentitiesProps:
     """Velero's backup bucket."""
     storage_key_arn: str
     """KMS key of those buckets."""
-    backup_replica_bucket_arn: str = ""
+    backup_replica: ReplicaHandle | None = None
     """The backup bucket's replica, which the snapshot job may read for a restore. Default: none."""
-    backup_replica_key_arn: str = ""
-    """The replica's KMS key. Default: none."""
-    backup_replica_region: str = ""
-    """The replica's region. Default: none."""
     hosted_zone_arn: str
     """The only zone external-dns may change."""
     karpenter_queue_arn: str
@@ -169,6 +166,7 @@ class WorkloadIdentities(Construct):
             ],
         )
 
+        replica = p.backup_replica
         # Vault's snapshot job: write and read back its own prefix, never delete (expiry is the
         # bucket's lifecycle), and use the storage key only through S3.
         self._role(
@@ -178,19 +176,19 @@ class WorkloadIdentities(Construct):
                 # A restore lists and reads the snapshots, in the replica too where there is one.
                 _statement(
                     ["s3:ListBucket"],
-                    [arn for arn in (p.velero_bucket_arn, p.backup_replica_bucket_arn) if arn],
+                    [p.velero_bucket_arn, *([replica.bucket_arn] if replica else [])],
                     Condition={"StringLike": {"s3:prefix": f"{VAULT_SNAPSHOT_PREFIX}*"}},
                 ),
                 *(
                     [
-                        _statement(["s3:GetObject"], f"{p.backup_replica_bucket_arn}/{VAULT_SNAPSHOT_PREFIX}*"),
+                        _statement(["s3:GetObject"], f"{replica.bucket_arn}/{VAULT_SNAPSHOT_PREFIX}*"),
                         _statement(
                             ["kms:Decrypt"],
-                            p.backup_replica_key_arn,
-                            Condition={"StringEquals": {"kms:ViaService": f"s3.{p.backup_replica_region}.amazonaws.com"}},
+                            replica.key_arn,
+                            Condition={"StringEquals": {"kms:ViaService": f"s3.{replica.region}.amazonaws.com"}},
                         ),
                     ]
-                    if p.backup_replica_bucket_arn
+                    if replica
                     else []
                 ),
                 _statement(

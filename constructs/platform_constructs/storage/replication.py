@@ -42,6 +42,15 @@ REPLICA_SKIPS = {
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReplicaHandle:
+    """What others need of a replica: its bucket, its key and its region."""
+
+    bucket_arn: str
+    key_arn: str
+    region: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReplicaProps:
     """Props of :class:`BucketReplica`."""
 
@@ -86,7 +95,7 @@ class BucketReplica(Construct):
             self,
             "key",
             deployment=d,
-            alias=f"{p.replica_bucket_name}",
+            alias=p.replica_bucket_name,
             description=f"{d.name_prefix}: replica of the {p.purpose} in {p.replica_region}",
             provider=p.replica_provider,
         )
@@ -201,3 +210,7 @@ class BucketReplica(Construct):
     @property
     def name(self) -> str:
         return self.replica.name
+
+    @property
+    def handle(self) -> ReplicaHandle:
+        return ReplicaHandle(bucket_arn=self.replica.arn, key_arn=str(self.key.arn), region=self.props.replica_region)

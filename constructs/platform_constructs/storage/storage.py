@@ -92,7 +92,10 @@ class Storage(Construct):
             [p.velero_role_arn, p.vault_snapshot_role_arn],
             p.backup_expiry_days,
             "backups",
-            replicated=replica is not None,
+            # Where the environment names a second region, the bucket is replicated (below).
+            no_replica=None
+            if replica is not None
+            else "this environment names no storage.replica_region; versioning protects against deletion",
             prefix_expirations=snapshots,
         )
         self.velero_replica: BucketReplica | None = None
@@ -160,16 +163,13 @@ class Storage(Construct):
         expire: int,
         what: str,
         *,
-        replicated: bool = False,
+        no_replica: str | None = "",
         prefix_expirations: dict[str, int] | None = None,
     ) -> SecureBucket:
+        """``no_replica``: why the bucket has no replica (default: not worth its cost), ``None`` when it has one."""
         skips = {"CKV2_AWS_62": _NO_EVENTS.format(what=what)}
-        if not replicated:
-            skips["CKV_AWS_144"] = (
-                "this environment names no storage.replica_region; versioning protects against deletion"
-                if id == "velero"
-                else _NO_REPLICA.format(what=what)
-            )
+        if no_replica is not None:
+            skips["CKV_AWS_144"] = no_replica or _NO_REPLICA.format(what=what)
         return SecureBucket(
             self,
             id,
